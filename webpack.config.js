@@ -1,0 +1,28 @@
+// Bundles the demo in www/ (which imports the wasm package from pkg/) into dist/.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import HtmlWebpackPlugin from 'html-webpack-plugin';
+import CopyWebpackPlugin from 'copy-webpack-plugin';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+export default (_env, argv) => ({
+  mode: argv.mode ?? 'production',
+  entry: { main: './www/index.js' },
+  output: {
+    path: resolve(root, 'dist'),
+    filename: '[name].[contenthash].js',
+    assetModuleFilename: 'assets/[name].[contenthash][ext]',
+    clean: true,
+  },
+  resolve: {
+    // The demo uses the package exactly as an npm user would: `import ... from 'autoencoders'`.
+    alias: { autoencoders$: resolve(root, 'pkg/autoencoders.js') },
+  },
+  performance: { hints: false },
+  devtool: 'source-map',
+  plugins: [
+    new HtmlWebpackPlugin({ template: './www/index.html' }),
+    new CopyWebpackPlugin({ patterns: [{ from: 'data/mnist.bin', to: 'data/mnist.bin' }] }),
+  ],
+});
