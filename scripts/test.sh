@@ -9,7 +9,7 @@ log "native tests (cargo test)"
 cargo test --all-targets
 
 log "browser tests (wasm-pack test, headless Chromium, WebGPU on SwiftShader)"
-wasm-pack test --headless --chrome --release .
+wasm-pack test --headless --chrome --release . --test web
 
 "$ROOT/scripts/build.sh"
 log "page tests (playwright-core, headless Chromium)"

@@ -4,7 +4,9 @@
 use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::config::{ModelConfig, TrainConfig};
+use crate::checkpoint;
+use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
+use crate::corrupt;
 use crate::data::Images;
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
@@ -54,6 +56,22 @@ impl Autoencoder {
 
     pub fn num_params(&self) -> usize {
         self.net.num_params()
+    }
+
+    pub(crate) fn net(&self) -> &AutoencoderNet {
+        &self.net
+    }
+
+    /// The model as bytes (see `checkpoint` for the format).
+    pub async fn save(&self) -> Result<Vec<u8>> {
+        checkpoint::save(&self.config, &self.net, self.codes.as_ref()).await
+    }
+
+    /// A model from bytes written by `save`; a corrupt or foreign file is an error.
+    pub fn load(bytes: &[u8], device: Device) -> Result<Self> {
+        let device = device.inner();
+        let saved = checkpoint::load(bytes, &device.clone().autodiff())?;
+        Ok(Autoencoder { config: saved.config, device, net: saved.net, trainer: Trainer::new(), codes: saved.codes })
     }
 
     /// Train on `inputs` (reconstructing them, or `targets` when given). Resumes the optimiser
@@ -144,18 +162,108 @@ impl Autoencoder {
         self.decode(&codes).await
     }
 
-    /// `n` new images decoded from codes drawn from the fitted code distribution.
-    pub async fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
+    /// `n` codes drawn with `seed`: from the prior N(0, I) for a VAE, otherwise from the Gaussian
+    /// fitted to the training codes.
+    pub fn sample_codes(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
         if n == 0 || n > 65_536 {
             return Err(AeError::InvalidData(format!("sample count must be in 1..=65536, got {n}")));
+        }
+        let mut rng = SeededRng::new(seed);
+        if self.config.kind == Kind::Variational {
+            return Ok((0..n * self.config.latent).map(|_| rng.normal()).collect());
         }
         let dist = self.codes.as_ref().ok_or_else(|| {
             AeError::InvalidState("sample needs a trained model: call train first (its codes define the distribution)".into())
         })?;
-        let mut rng = SeededRng::new(seed);
-        let codes: Vec<f32> = (0..n)
-            .flat_map(|_| dist.mean.iter().zip(&dist.std).map(|(m, s)| m + s * rng.normal()).collect::<Vec<_>>())
+        Ok((0..n).flat_map(|_| dist.mean.iter().zip(&dist.std).map(|(m, s)| m + s * rng.normal()).collect::<Vec<_>>()).collect())
+    }
+
+    /// `n` new images decoded from `sample_codes(n, seed)`.
+    pub async fn sample(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
+        let codes = self.sample_codes(n, seed)?;
+        self.decode(&codes).await
+    }
+
+    /// Reconstruct images corrupted as asked (seeded); returns `(noisy, denoised)`.
+    pub async fn corrupt_and_denoise(&self, images: &Images, corruption: &Corruption, seed: u64) -> Result<(Vec<f32>, Vec<f32>)> {
+        corruption.validate()?;
+        let noisy = corrupt::corrupted(images.values(), images.shape(), corruption, seed);
+        let denoised = self.reconstruct(&Images::new(noisy.clone(), images.shape())?).await?;
+        Ok((noisy, denoised))
+    }
+
+    /// Fill the hidden pixels of `images` (`mask` 1 = hidden; one value per pixel position, or
+    /// one per value): start from zeros there, then `iterations` times reconstruct and put the
+    /// known pixels back. Known pixels are returned unchanged.
+    pub async fn inpaint(&self, images: &Images, mask: &[f32], iterations: usize) -> Result<Vec<f32>> {
+        self.check_images(images)?;
+        if iterations == 0 || iterations > 1000 {
+            return Err(AeError::InvalidData(format!("iterations must be in 1..=1000, got {iterations}")));
+        }
+        let known = images.values();
+        // 1.0 where the pixel is hidden, per value of the batch.
+        let mut hidden = vec![0.0f32; known.len()];
+        corrupt::apply_mask(&mut hidden, images.shape(), mask, 1.0)?;
+        let mut current = known.to_vec();
+        corrupt::apply_mask(&mut current, images.shape(), &hidden, 0.0)?;
+        for _ in 0..iterations {
+            let filled = self.reconstruct(&Images::new(current.clone(), images.shape())?).await?;
+            for ((c, f), (&k, &h)) in current.iter_mut().zip(filled).zip(known.iter().zip(&hidden)) {
+                *c = if h >= 0.5 { f } else { k };
+            }
+        }
+        Ok(current)
+    }
+
+    /// `steps` images decoded along the path between the codes of images `a` and `b` (one image
+    /// each), ends included: linear, or spherical (`slerp`) as suits a VAE's Gaussian prior.
+    pub async fn interpolate(&self, a: &Images, b: &Images, steps: usize, spherical: bool) -> Result<Vec<f32>> {
+        if a.len() != 1 || b.len() != 1 {
+            return Err(AeError::ShapeMismatch(format!("interpolate takes one image at each end, got {} and {}", a.len(), b.len())));
+        }
+        if !(2..=256).contains(&steps) {
+            return Err(AeError::InvalidData(format!("steps must be in 2..=256, got {steps}")));
+        }
+        let (za, zb) = (self.encode(a).await?, self.encode(b).await?);
+        let codes: Vec<f32> = (0..steps)
+            .flat_map(|i| interpolate_codes(&za, &zb, i as f32 / (steps - 1) as f32, spherical))
             .collect();
         self.decode(&codes).await
+    }
+}
+
+/// The point at `t` in [0, 1] between codes `a` and `b`.
+pub fn interpolate_codes(a: &[f32], b: &[f32], t: f32, spherical: bool) -> Vec<f32> {
+    let lerp = || a.iter().zip(b).map(|(x, y)| x + t * (y - x)).collect();
+    if !spherical {
+        return lerp();
+    }
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    if na < 1e-8 || nb < 1e-8 {
+        return lerp();
+    }
+    let cos = (a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() / (na * nb)).clamp(-1.0, 1.0);
+    let omega = cos.acos();
+    if omega.sin().abs() < 1e-6 {
+        return lerp();
+    }
+    let (wa, wb) = (((1.0 - t) * omega).sin() / omega.sin(), (t * omega).sin() / omega.sin());
+    a.iter().zip(b).map(|(x, y)| wa * x + wb * y).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolation_hits_both_ends_and_slerp_keeps_the_norm_of_equal_norm_codes() {
+        let (a, b) = ([1.0, 0.0], [0.0, 1.0]);
+        assert_eq!(interpolate_codes(&a, &b, 0.0, false), vec![1.0, 0.0]);
+        assert_eq!(interpolate_codes(&a, &b, 1.0, false), vec![0.0, 1.0]);
+        let mid = interpolate_codes(&a, &b, 0.5, true);
+        assert!(((mid[0] * mid[0] + mid[1] * mid[1]).sqrt() - 1.0).abs() < 1e-6, "{mid:?}");
+        let lin = interpolate_codes(&a, &b, 0.5, false);
+        assert!((lin[0] - 0.5).abs() < 1e-6);
     }
 }

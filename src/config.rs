@@ -16,17 +16,100 @@ pub enum Kind {
     /// A bottleneck narrower than the input; reconstruction loss only.
     #[default]
     Undercomplete,
+    /// ReLU code with `sparsityWeight * sum |code|` (and hidden activations if `sparseHidden`).
+    SparseL1,
+    /// Sigmoid code pushed to a mean activation `sparsityTarget` (rho):
+    /// `sparsityWeight * sum_j KL(rho || rho_hat_j)`.
+    SparseKl,
+    /// Sigmoid code with `contractiveWeight * ||J_f(x)||_F^2`, the encoder's Jacobian.
+    Contractive,
+    /// Trained to rebuild the clean image from a corrupted one (`corruption`).
+    Denoising,
+    /// Encoder gives a Gaussian q(z|x); KL to N(0, I) weighted by `klWeight` (beta).
+    Variational,
+    /// Trained on (input, target) pairs where the target is a different image, e.g. a mask.
+    Paired,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Undercomplete,
+        Kind::SparseL1,
+        Kind::SparseKl,
+        Kind::Contractive,
+        Kind::Denoising,
+        Kind::Variational,
+        Kind::Paired,
+    ];
+}
+
+/// Dense (MLP) or convolutional encoder and decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Architecture {
+    #[default]
+    Dense,
+    /// Strided 4x4 convolutions (stride 2, padding 1) with `convChannels`, then the dense
+    /// `hidden` layers; the decoder mirrors it with transposed convolutions.
+    Conv,
 }
 
 /// How the reconstruction is compared to its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum ReconstructionLoss {
-    /// Squared error, summed over pixels.
+    /// Squared error, summed over pixels. For a VAE: Gaussian likelihood (see `gaussianScale`).
     Mse,
+    /// Absolute error, summed over pixels.
+    Mae,
     /// Binary cross-entropy (Bernoulli likelihood) in nats, summed over pixels; targets in [0, 1].
     #[default]
     Bce,
+}
+
+/// A corruption of the input, for denoising training and demos. Seeded by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type", deny_unknown_fields)]
+pub enum Corruption {
+    /// Add N(0, sigma^2) noise, clipped to [0, 1].
+    Gaussian { sigma: f32 },
+    /// Set a `fraction` of pixels to 0 or 1 (half each).
+    SaltPepper { fraction: f32 },
+    /// Zero a `fraction` of pixels (pixel dropout).
+    Masking { fraction: f32 },
+    /// Zero `count` random rectangles with sides in `[minSize, maxSize]` pixels.
+    #[serde(rename_all = "camelCase")]
+    Block { count: usize, min_size: usize, max_size: usize },
+}
+
+impl Corruption {
+    pub fn validate(&self) -> Result<()> {
+        let unit = |name: &str, v: f32| {
+            if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(AeError::config(name, format!("must be in [0, 1], got {v}"))) }
+        };
+        match *self {
+            Corruption::Gaussian { sigma } => {
+                if sigma.is_finite() && (0.0..=10.0).contains(&sigma) {
+                    Ok(())
+                } else {
+                    Err(AeError::config("corruption.sigma", format!("must be in [0, 10], got {sigma}")))
+                }
+            }
+            Corruption::SaltPepper { fraction } | Corruption::Masking { fraction } => unit("corruption.fraction", fraction),
+            Corruption::Block { count, min_size, max_size } => {
+                if count > 1000 {
+                    return Err(AeError::config("corruption.count", format!("at most 1000, got {count}")));
+                }
+                if min_size == 0 || min_size > max_size {
+                    return Err(AeError::config(
+                        "corruption.minSize",
+                        format!("need 1 <= minSize <= maxSize, got {min_size} and {max_size}"),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The architecture and objective of a model.
@@ -34,23 +117,49 @@ pub enum ReconstructionLoss {
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ModelConfig {
     pub kind: Kind,
+    pub architecture: Architecture,
     /// `[channels, height, width]` of one image.
     pub input_shape: [usize; 3],
-    /// Widths of the encoder's hidden layers, input side first; the decoder mirrors them.
+    /// Output channels of each strided convolution (conv architecture only).
+    pub conv_channels: Vec<usize>,
+    /// Widths of the encoder's dense hidden layers, input side first; the decoder mirrors them.
     pub hidden: Vec<usize>,
     /// Width of the code.
     pub latent: usize,
     pub loss: ReconstructionLoss,
+    /// L1 weight (lambda) for `sparseL1`, KL weight (beta) for `sparseKl`.
+    pub sparsity_weight: f32,
+    /// Target mean activation rho for `sparseKl`.
+    pub sparsity_target: f32,
+    /// `sparseL1` also penalises the encoder's hidden activations.
+    pub sparse_hidden: bool,
+    /// Weight (lambda) of the contractive penalty.
+    pub contractive_weight: f32,
+    /// Weight (beta) of the VAE's KL term.
+    pub kl_weight: f32,
+    /// VAE with `mse`: the decoder's Gaussian standard deviation; `None` learns it.
+    pub gaussian_scale: Option<f32>,
+    /// Input corruption for `denoising` training (default: Gaussian, sigma 0.5).
+    pub corruption: Option<Corruption>,
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
             kind: Kind::Undercomplete,
+            architecture: Architecture::Dense,
             input_shape: [1, 28, 28],
+            conv_channels: vec![32, 64],
             hidden: vec![400],
             latent: 32,
             loss: ReconstructionLoss::Bce,
+            sparsity_weight: 1.0,
+            sparsity_target: 0.05,
+            sparse_hidden: false,
+            contractive_weight: 0.1,
+            kl_weight: 1.0,
+            gaussian_scale: None,
+            corruption: None,
         }
     }
 }
@@ -61,11 +170,40 @@ impl ModelConfig {
         self.input_shape.iter().product()
     }
 
+    /// The corruption applied to training inputs: denoising only.
+    pub fn training_corruption(&self) -> Option<Corruption> {
+        match self.kind {
+            Kind::Denoising => Some(self.corruption.unwrap_or(Corruption::Gaussian { sigma: 0.5 })),
+            _ => None,
+        }
+    }
+
+    /// `[channels, height, width]` after each strided convolution, input first.
+    pub fn conv_shapes(&self) -> Vec<[usize; 3]> {
+        let mut shapes = vec![self.input_shape];
+        if self.architecture == Architecture::Conv {
+            for &c in &self.conv_channels {
+                let [_, h, w] = *shapes.last().expect("starts non-empty");
+                // kernel 4, stride 2, padding 1: out = floor(in / 2).
+                shapes.push([c, h / 2, w / 2]);
+            }
+        }
+        shapes
+    }
+
+    /// Values entering the dense part of the encoder (after the convolutions, if any).
+    pub fn flat_size(&self) -> usize {
+        self.conv_shapes().last().expect("non-empty").iter().product()
+    }
+
     pub fn validate(&self) -> Result<()> {
         for (i, &d) in self.input_shape.iter().enumerate() {
             if d == 0 {
                 return Err(AeError::config("inputShape", format!("has a zero at position {i}")));
             }
+        }
+        if self.input_shape[0] > 4 {
+            return Err(AeError::config("inputShape", format!("at most 4 channels, got {}", self.input_shape[0])));
         }
         if self.input_size() > MAX_UNITS * 16 {
             return Err(AeError::config(
@@ -83,6 +221,41 @@ impl ModelConfig {
             if h == 0 || h > MAX_UNITS {
                 return Err(AeError::config("hidden", format!("layer {i} must have 1..={MAX_UNITS} units, got {h}")));
             }
+        }
+        if self.architecture == Architecture::Conv {
+            if self.conv_channels.is_empty() || self.conv_channels.len() > 5 {
+                return Err(AeError::config("convChannels", format!("needs 1 to 5 layers, got {}", self.conv_channels.len())));
+            }
+            if let Some(&c) = self.conv_channels.iter().find(|&&c| c == 0 || c > 512) {
+                return Err(AeError::config("convChannels", format!("each must be in 1..=512, got {c}")));
+            }
+            let last = *self.conv_shapes().last().expect("non-empty");
+            if last[1] == 0 || last[2] == 0 {
+                return Err(AeError::config(
+                    "convChannels",
+                    format!("{} stride-2 layers shrink {:?} to nothing", self.conv_channels.len(), self.input_shape),
+                ));
+            }
+            if self.flat_size() > MAX_UNITS * 4 {
+                return Err(AeError::config("convChannels", format!("the last feature map has {} values; add a layer", self.flat_size())));
+            }
+        }
+        let non_negative = |name: &str, v: f32| {
+            if v.is_finite() && v >= 0.0 { Ok(()) } else { Err(AeError::config(name, format!("must be a finite number >= 0, got {v}"))) }
+        };
+        non_negative("sparsityWeight", self.sparsity_weight)?;
+        non_negative("contractiveWeight", self.contractive_weight)?;
+        non_negative("klWeight", self.kl_weight)?;
+        if !(self.sparsity_target > 0.0 && self.sparsity_target < 1.0) {
+            return Err(AeError::config("sparsityTarget", format!("must be in (0, 1), got {}", self.sparsity_target)));
+        }
+        if let Some(s) = self.gaussian_scale {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(AeError::config("gaussianScale", format!("must be > 0, got {s}")));
+            }
+        }
+        if let Some(c) = &self.corruption {
+            c.validate()?;
         }
         Ok(())
     }

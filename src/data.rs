@@ -155,6 +155,35 @@ impl Mnist {
     }
 }
 
+/// A small segmentation set for paired training: `n` grayscale `side x side` images of one bright
+/// shape (disc or rectangle) on a noisy, shaded background, and as targets the shape's binary
+/// mask. Seeded.
+pub fn shapes_and_masks(n: usize, side: usize, seed: u64) -> (Images, Images) {
+    let mut rng = SeededRng::new(seed);
+    let plane = side * side;
+    let mut inputs = Vec::with_capacity(n * plane);
+    let mut masks = Vec::with_capacity(n * plane);
+    for _ in 0..n {
+        let disc = rng.next_f64() < 0.5;
+        let (cy, cx) = (rng.uniform(0.25, 0.75) * side as f32, rng.uniform(0.25, 0.75) * side as f32);
+        let (ry, rx) = (rng.uniform(0.12, 0.25) * side as f32, rng.uniform(0.12, 0.25) * side as f32);
+        let shade = rng.uniform(0.0, 0.3);
+        let brightness = rng.uniform(0.6, 1.0);
+        for y in 0..side {
+            for x in 0..side {
+                let (dy, dx) = (y as f32 + 0.5 - cy, x as f32 + 0.5 - cx);
+                let inside = if disc { (dy / ry).powi(2) + (dx / rx).powi(2) <= 1.0 } else { dy.abs() <= ry && dx.abs() <= rx };
+                let background = shade * x as f32 / side as f32 + 0.15 * rng.normal().abs();
+                let value = if inside { brightness - 0.1 * rng.next_f64() as f32 } else { background };
+                inputs.push(value.clamp(0.0, 1.0));
+                masks.push(if inside { 1.0 } else { 0.0 });
+            }
+        }
+    }
+    let shape = [1, side, side];
+    (Images { values: inputs, shape, len: n }, Images { values: masks, shape, len: n })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

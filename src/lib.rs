@@ -4,9 +4,12 @@
 //! Flex CPU backend; `web` is the thin wasm-bindgen layer.
 
 pub mod autoencoder;
+pub mod checkpoint;
 pub mod config;
+pub mod corrupt;
 pub mod data;
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod objective;
 pub mod rng;
@@ -16,7 +19,7 @@ pub mod train;
 pub mod web;
 
 pub use autoencoder::Autoencoder;
-pub use config::{Kind, ModelConfig, ReconstructionLoss, TrainConfig};
+pub use config::{Architecture, Corruption, Kind, ModelConfig, ReconstructionLoss, TrainConfig};
 pub use data::{Images, Mnist};
 pub use error::{AeError, Result};
 pub use train::{Control, TrainHistory, TrainObserver};

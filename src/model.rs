@@ -1,40 +1,109 @@
-//! The autoencoder network: a dense encoder and a mirrored dense decoder.
+//! The autoencoder network, dense or convolutional, for every kind in the family.
 //!
-//! Weights are initialised from our own seeded generator (PyTorch's default for `nn.Linear`:
-//! U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases), so that a seed gives the same
-//! network on every backend.
+//! Encoder: [strided 4x4 convolutions, ReLU] -> flatten -> dense hidden layers (ReLU) -> code.
+//! Decoder: the mirror image, ending in logits (the output sigmoid lives in `decode`).
+//! Weights are initialised from our own seeded generator with PyTorch's defaults
+//! (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases), so a seed gives the same network
+//! on every backend, and so that reference numbers from PyTorch are comparable.
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::module::{conv2d, conv_transpose2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::config::ModelConfig;
+use crate::config::{Kind, ModelConfig};
 use crate::rng::SeededRng;
 
-/// A dense autoencoder: `input -> hidden... -> latent -> ...hidden -> input`.
-#[derive(Module, Debug)]
-pub struct AutoencoderNet {
-    encoder: Vec<Linear>,
-    decoder: Vec<Linear>,
+const KERNEL: usize = 4;
+
+/// What the code layer applies after its linear map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeActivation {
+    Linear,
+    Relu,
+    Sigmoid,
 }
 
-/// What a forward pass yields; the objective picks what it needs.
-pub struct ForwardOutput {
-    /// `[batch, latent]`
+impl CodeActivation {
+    pub fn for_kind(kind: Kind) -> Self {
+        match kind {
+            Kind::SparseL1 => CodeActivation::Relu,
+            Kind::SparseKl | Kind::Contractive => CodeActivation::Sigmoid,
+            _ => CodeActivation::Linear,
+        }
+    }
+
+    fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            CodeActivation::Linear => x,
+            CodeActivation::Relu => relu(x),
+            CodeActivation::Sigmoid => sigmoid(x),
+        }
+    }
+}
+
+/// A convolution or transposed convolution's parameters.
+#[derive(Module, Debug)]
+pub struct ConvLayer {
+    /// conv: `[out, in, k, k]`; transposed: `[in, out, k, k]`.
+    weight: Param<Tensor<4>>,
+    bias: Param<Tensor<1>>,
+}
+
+/// Shapes and switches derived from the config; not parameters.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `[c, h, w]` before each convolution and after the last one.
+    conv_shapes: Vec<[usize; 3]>,
+    code: CodeActivation,
+    variational: bool,
+    latent: usize,
+}
+
+#[derive(Module, Debug)]
+pub struct AutoencoderNet {
+    enc_convs: Vec<ConvLayer>,
+    enc_dense: Vec<Linear>,
+    dec_dense: Vec<Linear>,
+    dec_convs: Vec<ConvLayer>,
+    /// VAE with a learned Gaussian decoder: log sigma, `[1]`.
+    log_scale: Option<Param<Tensor<1>>>,
+    #[module(skip)]
+    plan: Plan,
+}
+
+/// The encoder's view of a batch.
+pub struct Encoded {
+    /// Pre-activations of each dense encoder layer (the last one is the code's), `[batch, width]`.
+    pub pre_activations: Vec<Tensor<2>>,
+    /// Post-ReLU activations of the dense hidden layers, `[batch, width]`.
+    pub hidden: Vec<Tensor<2>>,
+    /// The code (for a VAE: the mean), `[batch, latent]`.
     pub code: Tensor<2>,
-    /// Pre-sigmoid reconstruction, `[batch, input]`.
-    pub logits: Tensor<2>,
+    /// VAE only: log-variance of q(z|x), `[batch, latent]`.
+    pub log_var: Option<Tensor<2>>,
+}
+
+fn uniform(n: usize, bound: f32, rng: &mut SeededRng) -> Vec<f32> {
+    (0..n).map(|_| rng.uniform(-bound, bound)).collect()
 }
 
 fn dense(fan_in: usize, fan_out: usize, rng: &mut SeededRng, device: &Device) -> Linear {
     let bound = 1.0 / (fan_in as f32).sqrt();
-    let weight: Vec<f32> = (0..fan_in * fan_out).map(|_| rng.uniform(-bound, bound)).collect();
-    let bias: Vec<f32> = (0..fan_out).map(|_| rng.uniform(-bound, bound)).collect();
     Linear {
         // burn's row layout: weight is [fan_in, fan_out], forward is x @ W + b.
-        weight: Param::from_data(TensorData::new(weight, [fan_in, fan_out]), device),
-        bias: Some(Param::from_data(TensorData::new(bias, [fan_out]), device)),
+        weight: Param::from_data(TensorData::new(uniform(fan_in * fan_out, bound, rng), [fan_in, fan_out]), device),
+        bias: Some(Param::from_data(TensorData::new(uniform(fan_out, bound, rng), [fan_out]), device)),
+    }
+}
+
+fn conv(shape: [usize; 4], fan_in: usize, bias: usize, rng: &mut SeededRng, device: &Device) -> ConvLayer {
+    let bound = 1.0 / (fan_in as f32).sqrt();
+    ConvLayer {
+        weight: Param::from_data(TensorData::new(uniform(shape.iter().product(), bound, rng), shape), device),
+        bias: Param::from_data(TensorData::new(uniform(bias, bound, rng), [bias]), device),
     }
 }
 
@@ -42,40 +111,143 @@ impl AutoencoderNet {
     /// Build the network for a validated config.
     pub fn new(config: &ModelConfig, seed: u64, device: &Device) -> Self {
         let mut rng = SeededRng::new(seed);
-        let mut widths = vec![config.input_size()];
+        let conv_shapes = config.conv_shapes();
+        let variational = config.kind == Kind::Variational;
+
+        let enc_convs = conv_shapes
+            .windows(2)
+            .map(|w| {
+                let (cin, cout) = (w[0][0], w[1][0]);
+                conv([cout, cin, KERNEL, KERNEL], cin * KERNEL * KERNEL, cout, &mut rng, device)
+            })
+            .collect();
+
+        let mut widths = vec![config.flat_size()];
         widths.extend(&config.hidden);
-        widths.push(config.latent);
-        let encoder = widths.windows(2).map(|w| dense(w[0], w[1], &mut rng, device)).collect();
-        let decoder = widths.iter().rev().collect::<Vec<_>>().windows(2).map(|w| dense(*w[0], *w[1], &mut rng, device)).collect();
-        AutoencoderNet { encoder, decoder }
+        let code_width = if variational { 2 * config.latent } else { config.latent };
+        let enc_dense = widths
+            .iter()
+            .copied()
+            .chain([code_width])
+            .collect::<Vec<_>>()
+            .windows(2)
+            .map(|w| dense(w[0], w[1], &mut rng, device))
+            .collect();
+
+        let dec_widths: Vec<usize> = std::iter::once(config.latent).chain(widths.iter().rev().copied()).collect();
+        let dec_dense = dec_widths.windows(2).map(|w| dense(w[0], w[1], &mut rng, device)).collect();
+
+        // Transposed convolutions, deepest first: [in, out, k, k], PyTorch's fan_in is out * k * k.
+        let dec_convs = conv_shapes
+            .windows(2)
+            .rev()
+            .map(|w| {
+                let (cout, cin) = (w[0][0], w[1][0]);
+                conv([cin, cout, KERNEL, KERNEL], cout * KERNEL * KERNEL, cout, &mut rng, device)
+            })
+            .collect();
+
+        let log_scale = (variational && config.gaussian_scale.is_none() && config.loss == crate::config::ReconstructionLoss::Mse)
+            .then(|| Param::from_data(TensorData::new(vec![0.0f32], [1]), device));
+
+        let plan = Plan { conv_shapes, code: CodeActivation::for_kind(config.kind), variational, latent: config.latent };
+        AutoencoderNet { enc_convs, enc_dense, dec_dense, dec_convs, log_scale, plan }
     }
 
-    /// `[batch, input] -> [batch, latent]`. Hidden layers use ReLU; the code is linear.
+    pub fn is_conv(&self) -> bool {
+        !self.enc_convs.is_empty()
+    }
+
+    pub fn code_activation(&self) -> CodeActivation {
+        self.plan.code
+    }
+
+    /// The dense encoder layers, input side first (for the exact contractive penalty).
+    pub fn encoder_dense(&self) -> &[Linear] {
+        &self.enc_dense
+    }
+
+    /// Learned log sigma of a Gaussian VAE decoder, `[1]`.
+    pub fn log_scale(&self) -> Option<Tensor<1>> {
+        self.log_scale.as_ref().map(|p| p.val())
+    }
+
+    /// `[batch, input] -> Encoded`.
+    pub fn encode_full(&self, x: Tensor<2>) -> Encoded {
+        let batch = x.dims()[0];
+        let mut h = x;
+        if self.is_conv() {
+            let [c, hh, ww] = self.plan.conv_shapes[0];
+            let mut fm: Tensor<4> = h.reshape([batch, c, hh, ww]); // [batch, c, h, w]
+            for layer in &self.enc_convs {
+                let options = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
+                fm = relu(conv2d(fm, layer.weight.val(), Some(layer.bias.val()), options)); // [batch, c', h/2, w/2]
+            }
+            h = fm.flatten(1, 3); // [batch, flat]
+        }
+        let last = self.enc_dense.len() - 1;
+        let mut pre_activations = Vec::with_capacity(self.enc_dense.len());
+        let mut hidden = Vec::with_capacity(last);
+        for (i, layer) in self.enc_dense.iter().enumerate() {
+            let a = layer.forward(h);
+            pre_activations.push(a.clone());
+            if i < last {
+                h = relu(a);
+                hidden.push(h.clone());
+            } else {
+                h = a;
+            }
+        }
+        if self.plan.variational {
+            let latent = self.plan.latent;
+            let mu = h.clone().narrow(1, 0, latent); // [batch, latent]
+            let log_var = h.narrow(1, latent, latent); // [batch, latent]
+            Encoded { pre_activations, hidden, code: mu, log_var: Some(log_var) }
+        } else {
+            Encoded { pre_activations, hidden, code: self.plan.code.apply(h), log_var: None }
+        }
+    }
+
+    /// `[batch, input] -> [batch, latent]` (a VAE's mean code).
     pub fn encode(&self, x: Tensor<2>) -> Tensor<2> {
-        let last = self.encoder.len() - 1;
-        self.encoder.iter().enumerate().fold(x, |h, (i, layer)| {
-            let h = layer.forward(h);
-            if i < last { relu(h) } else { h }
-        })
+        self.encode_full(x).code
     }
 
     /// `[batch, latent] -> [batch, input]`, before the output sigmoid.
     pub fn decode_logits(&self, code: Tensor<2>) -> Tensor<2> {
-        let last = self.decoder.len() - 1;
-        self.decoder.iter().enumerate().fold(code, |h, (i, layer)| {
-            let h = layer.forward(h);
-            if i < last { relu(h) } else { h }
-        })
+        let batch = code.dims()[0];
+        let conv = self.is_conv();
+        let last = self.dec_dense.len() - 1;
+        let mut h = code;
+        for (i, layer) in self.dec_dense.iter().enumerate() {
+            h = layer.forward(h);
+            // The last dense layer is linear for a dense net; it feeds ReLU convs otherwise.
+            if i < last || conv {
+                h = relu(h);
+            }
+        }
+        if !conv {
+            return h;
+        }
+        let shapes = &self.plan.conv_shapes;
+        let [c, hh, ww] = *shapes.last().expect("non-empty");
+        let mut fm: Tensor<4> = h.reshape([batch, c, hh, ww]); // [batch, c, h, w]
+        let n = self.dec_convs.len();
+        for (i, layer) in self.dec_convs.iter().enumerate() {
+            // Undo layer `n - 1 - i`: out = 2 * in, plus one where the encoder floored an odd size.
+            let [_, in_h, in_w] = shapes[n - i];
+            let [_, out_h, out_w] = shapes[n - 1 - i];
+            let options = ConvTransposeOptions::new([2, 2], [1, 1], [out_h - 2 * in_h, out_w - 2 * in_w], [1, 1], 1);
+            fm = conv_transpose2d(fm, layer.weight.val(), Some(layer.bias.val()), options);
+            if i + 1 < n {
+                fm = relu(fm);
+            }
+        }
+        fm.flatten(1, 3) // [batch, input]
     }
 
     /// `[batch, latent] -> [batch, input]`, pixel values in (0, 1).
     pub fn decode(&self, code: Tensor<2>) -> Tensor<2> {
         sigmoid(self.decode_logits(code))
-    }
-
-    pub fn forward(&self, x: Tensor<2>) -> ForwardOutput {
-        let code = self.encode(x); // [batch, latent]
-        let logits = self.decode_logits(code.clone()); // [batch, input]
-        ForwardOutput { code, logits }
     }
 }

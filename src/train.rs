@@ -12,12 +12,16 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
 
-use crate::config::{ModelConfig, TrainConfig};
+use crate::config::{Kind, ModelConfig, TrainConfig};
+use crate::corrupt::corrupt_in_place;
 use crate::data::{split_indices, Images};
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
-use crate::objective;
+use crate::objective::{self, Batch};
 use crate::rng::SeededRng;
+
+/// Random directions per step for the conv contractive estimator.
+const CONTRACTIVE_PROBES: usize = 2;
 
 /// Reported after every optimiser step.
 #[derive(Debug, Clone, Serialize)]
@@ -97,6 +101,40 @@ pub(crate) fn batch_tensor(values: Vec<f32>, rows: usize, cols: usize, device: &
     Tensor::from_data(TensorData::new(values, [rows, cols]), device)
 }
 
+/// `rows x cols` standard normal draws.
+pub(crate) fn normal_tensor(rows: usize, cols: usize, rng: &mut SeededRng, device: &Device) -> Tensor<2> {
+    batch_tensor((0..rows * cols).map(|_| rng.normal()).collect(), rows, cols, device)
+}
+
+/// Everything the objective needs for the images at `indices`: the (corrupted) input, the target,
+/// and the kind's random draws, all taken from `rng`.
+pub fn make_batch(
+    model: &ModelConfig,
+    inputs: &Images,
+    targets: &Images,
+    indices: &[usize],
+    rng: &mut SeededRng,
+    device: &Device,
+) -> Batch {
+    let (rows, size) = (indices.len(), model.input_size());
+    let mut input = inputs.gather(indices);
+    if let Some(corruption) = model.training_corruption() {
+        corrupt_in_place(&mut input, model.input_shape, &corruption, rng);
+    }
+    let noise = (model.kind == Kind::Variational).then(|| normal_tensor(rows, model.latent, rng, device));
+    let probes = if model.kind == Kind::Contractive && model.architecture == crate::config::Architecture::Conv {
+        (0..CONTRACTIVE_PROBES).map(|_| normal_tensor(rows, size, rng, device)).collect()
+    } else {
+        Vec::new()
+    };
+    Batch {
+        input: batch_tensor(input, rows, size, device),    // [batch, input]
+        target: batch_tensor(targets.gather(indices), rows, size, device), // [batch, input]
+        noise,
+        probes,
+    }
+}
+
 /// Training state that survives between `train` calls, so training can be resumed.
 pub struct Trainer {
     optimizer: Option<ModuleOptimizer>,
@@ -164,6 +202,11 @@ impl Trainer {
                 )));
             }
         }
+        if model.kind == Kind::Paired && targets.is_none() {
+            return Err(AeError::InvalidData(
+                "a paired model trains on (input, target) pairs: pass targets of the same shape as the inputs".into(),
+            ));
+        }
         let targets = targets.unwrap_or(inputs);
         let (train_idx, val_idx) = split_indices(inputs.len(), cfg.validation_split, cfg.seed);
         if train_idx.is_empty() {
@@ -174,6 +217,8 @@ impl Trainer {
         let mut history = TrainHistory::default();
         let steps_per_epoch = train_idx.len().div_ceil(cfg.batch_size);
         let mut rng = SeededRng::new(cfg.seed);
+        // A separate stream for corruption and sampling noise, so shuffling does not depend on the kind.
+        let mut noise_rng = SeededRng::new(cfg.seed ^ 0x0D15_EA5E);
         let mut order = train_idx.clone();
 
         'epochs: for epoch in 0..cfg.epochs {
@@ -183,12 +228,9 @@ impl Trainer {
             let mut term_names: Vec<String> = Vec::new();
             let mut seen = 0usize;
             for (step, batch) in order.chunks(cfg.batch_size).enumerate() {
-                let x = batch_tensor(inputs.gather(batch), batch.len(), size, device); // [batch, input]
-                let y = batch_tensor(targets.gather(batch), batch.len(), size, device); // [batch, input]
-
+                let data = make_batch(model, inputs, targets, batch, &mut noise_rng, device);
                 let last_good = (net.clone(), optimizer.clone());
-                let out = net.forward(x);
-                let objective = objective::compute(model, &out, y);
+                let objective = objective::compute(model, net, data);
                 let grads = GradientsParams::from_grads(objective.total.backward(), &*net);
                 *net = optimizer.step(cfg.learning_rate, net.clone(), grads);
 
@@ -283,13 +325,12 @@ pub async fn mean_loss(
 ) -> Result<f32> {
     let eval_net = net.valid();
     let plain = device.clone().inner();
-    let size = model.input_size();
+    // Fixed draws, so that validation losses of different epochs are comparable.
+    let mut rng = SeededRng::new(0x5EED);
     let mut total = 0.0f64;
     for chunk in indices.chunks(500) {
-        let x = batch_tensor(inputs.gather(chunk), chunk.len(), size, &plain);
-        let y = batch_tensor(targets.gather(chunk), chunk.len(), size, &plain);
-        let out = eval_net.forward(x);
-        let loss = objective::compute(model, &out, y).total;
+        let data = make_batch(model, inputs, targets, chunk, &mut rng, &plain);
+        let loss = objective::compute(model, &eval_net, data).total;
         total += read_f32(loss).await?[0] as f64 * chunk.len() as f64;
     }
     Ok((total / indices.len().max(1) as f64) as f32)

@@ -3,7 +3,7 @@ import { loadMnist } from './mnist.js';
 import { drawGray, makeCanvases } from './draw.js';
 
 const $ = (id) => document.getElementById(id);
-const SHOWN = 8;
+const SHOWN = 10;
 let model = null;
 let abort = null;
 
@@ -12,9 +12,18 @@ function setStatus(text, state) {
   document.body.dataset.state = state;
 }
 
+/// One held-out digit of each class, 0 to 9.
+function shownDigits(mnist) {
+  const out = new Uint8Array(SHOWN * mnist.size);
+  for (let digit = 0; digit < SHOWN; digit++) {
+    const i = mnist.test.labels.indexOf(digit);
+    out.set(mnist.test.pixels.subarray(i * mnist.size, (i + 1) * mnist.size), digit * mnist.size);
+  }
+  return out;
+}
+
 async function showReconstructions(mnist, canvases) {
-  const shown = mnist.test.pixels.subarray(0, SHOWN * mnist.size);
-  const out = await model.reconstruct(shown);
+  const out = await model.reconstruct(shownDigits(mnist));
   canvases.forEach((c, i) => drawGray(c, out.subarray(i * mnist.size, (i + 1) * mnist.size), mnist.cols, mnist.rows));
 }
 
@@ -23,7 +32,8 @@ async function main() {
   const mnist = await loadMnist();
   const originals = makeCanvases($('originals'), SHOWN, 'original digit');
   const reconstructions = makeCanvases($('reconstructions'), SHOWN, 'reconstructed digit');
-  originals.forEach((c, i) => drawGray(c, mnist.test.pixels.subarray(i * mnist.size, (i + 1) * mnist.size), mnist.cols, mnist.rows));
+  const shown = shownDigits(mnist);
+  originals.forEach((c, i) => drawGray(c, shown.subarray(i * mnist.size, (i + 1) * mnist.size), mnist.cols, mnist.rows));
 
   $('train').addEventListener('click', async () => {
     $('train').disabled = true;
