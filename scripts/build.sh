@@ -6,5 +6,6 @@ cd "$ROOT"
 
 log "building the wasm package (pkg/)"
 wasm-pack build . --release --target web --out-dir pkg --out-name autoencoders
+node scripts/package.mjs
 log "bundling the demo (dist/)"
 npx webpack --mode production

@@ -21,7 +21,7 @@ pub enum Kind {
     /// Sigmoid code pushed to a mean activation `sparsityTarget` (rho):
     /// `sparsityWeight * sum_j KL(rho || rho_hat_j)`.
     SparseKl,
-    /// Sigmoid code with `contractiveWeight * ||J_f(x)||_F^2`, the encoder's Jacobian.
+    /// `contractiveWeight * ||J_f(x)||_F^2`, the squared Frobenius norm of the encoder's Jacobian.
     Contractive,
     /// Trained to rebuild the clean image from a corrupted one (`corruption`).
     Denoising,

@@ -87,6 +87,64 @@ impl Images {
     }
 }
 
+/// One RGBA image (`width x height`, 4 bytes per pixel, as in a canvas `ImageData`) converted to
+/// `shape` = `[channels, height, width]`: resized by averaging a 3x3 grid of bilinear samples per
+/// output pixel, and reduced to luminance (0.299 R + 0.587 G + 0.114 B) for one channel. Alpha is
+/// composited over black. Values in [0, 1], `[c, h, w]` order.
+pub fn rgba_to_image(rgba: &[u8], width: usize, height: usize, shape: [usize; 3]) -> Result<Vec<f32>> {
+    let [channels, out_h, out_w] = shape;
+    if width == 0 || height == 0 || rgba.len() != width * height * 4 {
+        return Err(AeError::ShapeMismatch(format!(
+            "RGBA data of {} bytes does not match {width} x {height} pixels (4 bytes each)",
+            rgba.len()
+        )));
+    }
+    if !matches!(channels, 1 | 3) {
+        return Err(AeError::ShapeMismatch(format!("RGBA images convert to 1 or 3 channels, the model takes {channels}")));
+    }
+    // Straight RGB in [0, 1], premultiplied by alpha (over black).
+    let at = |x: usize, y: usize, c: usize| {
+        let i = (y * width + x) * 4;
+        rgba[i + c] as f32 / 255.0 * (rgba[i + 3] as f32 / 255.0)
+    };
+    let bilinear = |fx: f32, fy: f32, c: usize| {
+        let fx = fx.clamp(0.0, (width - 1) as f32);
+        let fy = fy.clamp(0.0, (height - 1) as f32);
+        let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
+        let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
+        let top = at(x0, y0, c) * (1.0 - tx) + at(x1, y0, c) * tx;
+        let bottom = at(x0, y1, c) * (1.0 - tx) + at(x1, y1, c) * tx;
+        top * (1.0 - ty) + bottom * ty
+    };
+    let (sx, sy) = (width as f32 / out_w as f32, height as f32 / out_h as f32);
+    let mut out = vec![0.0f32; channels * out_h * out_w];
+    for y in 0..out_h {
+        for x in 0..out_w {
+            let mut rgb = [0.0f32; 3];
+            for (c, value) in rgb.iter_mut().enumerate() {
+                let mut sum = 0.0;
+                for j in 0..3 {
+                    for i in 0..3 {
+                        let fx = (x as f32 + (i as f32 + 0.5) / 3.0) * sx - 0.5;
+                        let fy = (y as f32 + (j as f32 + 0.5) / 3.0) * sy - 0.5;
+                        sum += bilinear(fx, fy, c);
+                    }
+                }
+                *value = sum / 9.0;
+            }
+            if channels == 1 {
+                out[y * out_w + x] = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]).clamp(0.0, 1.0);
+            } else {
+                for (c, v) in rgb.iter().enumerate() {
+                    out[c * out_h * out_w + y * out_w + x] = v.clamp(0.0, 1.0);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Split `0..n` into (train, validation) indices, shuffled by `seed`; `fraction` goes to validation.
 pub fn split_indices(n: usize, fraction: f32, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let mut all: Vec<usize> = (0..n).collect();
@@ -196,6 +254,24 @@ mod tests {
         assert!(matches!(Images::new(vec![2.0, 0.0, 0.0, 0.0], [1, 2, 2]), Err(AeError::InvalidData(_))));
         let ok = Images::new(vec![0.5; 8], [1, 2, 2]).unwrap();
         assert_eq!(ok.len(), 2);
+    }
+
+    #[test]
+    fn rgba_converts_to_gray_and_resizes() {
+        // A 4x4 image, left half white, right half black, opaque.
+        let mut rgba = Vec::new();
+        for _y in 0..4 {
+            for x in 0..4 {
+                let v = if x < 2 { 255 } else { 0 };
+                rgba.extend_from_slice(&[v, v, v, 255]);
+            }
+        }
+        let out = rgba_to_image(&rgba, 4, 4, [1, 2, 2]).unwrap();
+        assert!(out[0] > 0.9 && out[1] < 0.1 && out[2] > 0.9 && out[3] < 0.1, "{out:?}");
+        let same = rgba_to_image(&rgba, 4, 4, [3, 4, 4]).unwrap();
+        assert_eq!(same.len(), 48);
+        assert!((same[0] - 1.0).abs() < 1e-6 && same[3].abs() < 1e-6);
+        assert!(rgba_to_image(&rgba[..10], 4, 4, [1, 2, 2]).is_err());
     }
 
     #[test]

@@ -30,7 +30,8 @@ impl CodeActivation {
     pub fn for_kind(kind: Kind) -> Self {
         match kind {
             Kind::SparseL1 => CodeActivation::Relu,
-            Kind::SparseKl | Kind::Contractive => CodeActivation::Sigmoid,
+            // KL sparsity is defined on activations in (0, 1).
+            Kind::SparseKl => CodeActivation::Sigmoid,
             _ => CodeActivation::Linear,
         }
     }
@@ -125,7 +126,7 @@ impl AutoencoderNet {
         let mut widths = vec![config.flat_size()];
         widths.extend(&config.hidden);
         let code_width = if variational { 2 * config.latent } else { config.latent };
-        let enc_dense = widths
+        let mut enc_dense: Vec<Linear> = widths
             .iter()
             .copied()
             .chain([code_width])
@@ -133,6 +134,13 @@ impl AutoencoderNet {
             .windows(2)
             .map(|w| dense(w[0], w[1], &mut rng, device))
             .collect();
+        if config.kind == Kind::SparseKl {
+            // Start every sigmoid code unit at the target activation rho (bias = logit(rho)), so
+            // training begins sparse instead of first having to silence units firing at 0.5.
+            let rho = config.sparsity_target;
+            let code = enc_dense.last_mut().expect("at least the code layer");
+            code.bias = Some(Param::from_data(TensorData::new(vec![(rho / (1.0 - rho)).ln(); code_width], [code_width]), device));
+        }
 
         let dec_widths: Vec<usize> = std::iter::once(config.latent).chain(widths.iter().rev().copied()).collect();
         let dec_dense = dec_widths.windows(2).map(|w| dense(w[0], w[1], &mut rng, device)).collect();

@@ -23,6 +23,16 @@ use crate::rng::SeededRng;
 /// Random directions per step for the conv contractive estimator.
 const CONTRACTIVE_PROBES: usize = 2;
 
+/// Serialise `(name, value)` pairs as a map (a JS object), keeping their order.
+fn ordered_map<S: serde::Serializer>(pairs: &[(String, f32)], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (name, value) in pairs {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
+}
+
 /// Reported after every optimiser step.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,6 +47,7 @@ pub struct StepProgress {
     pub global_step: usize,
     pub loss: f32,
     /// Each objective term by name (`reconstruction` first).
+    #[serde(serialize_with = "ordered_map")]
     pub terms: Vec<(String, f32)>,
     /// Images seen in this `train` call.
     pub samples_seen: usize,
@@ -49,6 +60,7 @@ pub struct EpochSummary {
     pub epoch: usize,
     /// Mean training loss over the epoch's batches (weighted by batch size).
     pub train_loss: f32,
+    #[serde(serialize_with = "ordered_map")]
     pub train_terms: Vec<(String, f32)>,
     /// Loss on the validation split, if there is one.
     pub validation_loss: Option<f32>,

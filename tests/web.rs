@@ -79,8 +79,32 @@ async fn trains_and_loss_falls(backend: &str, steps: u32) {
     assert_eq!(codes.length() as usize, 3 * 4);
     let images = model.decode(codes).await.unwrap();
     assert_eq!(images.length() as usize, 3 * PIXELS);
-    let samples = model.sample(2, Some(1)).await.unwrap();
+    let samples = model.sample(2, object(&[("seed", 1.into())])).await.unwrap();
     assert_eq!(samples.length() as usize, 2 * PIXELS);
+
+    // Every other method, on this backend.
+    let images = bars(2);
+    let reconstructed = model.reconstruct(images.clone().into()).await.unwrap();
+    assert_eq!(reconstructed.length() as usize, 2 * PIXELS);
+    assert_eq!(model.denoise(images.clone().into()).await.unwrap().to_vec(), reconstructed.to_vec());
+    let noisy = model.corrupt(images.clone().into(), object(&[("type", "masking".into()), ("fraction", 0.5.into())]), Some(3)).unwrap();
+    assert_ne!(noisy.to_vec(), images.to_vec());
+    let mask = Float32Array::from(&(0..PIXELS).map(|p| if p < PIXELS / 2 { 1.0f32 } else { 0.0 }).collect::<Vec<_>>()[..]);
+    let filled = model.inpaint(images.clone().into(), mask.into(), object(&[("iterations", 3.into())])).await.unwrap();
+    let (known, got) = (images.to_vec(), filled.to_vec());
+    assert_eq!(&got[PIXELS / 2..PIXELS], &known[PIXELS / 2..PIXELS], "known pixels unchanged");
+    let path = model.interpolate(bars(1).into(), bars(2).subarray(PIXELS as u32, 2 * PIXELS as u32).into(), 4, object(&[("method", "slerp".into())])).await.unwrap();
+    assert_eq!(path.length() as usize, 4 * PIXELS);
+
+    // save -> load gives identical outputs (on the CPU backend, where both are exact).
+    let bytes = model.save().await.unwrap();
+    let loaded = Autoencoder::load(bytes.clone(), object(&[("backend", backend.into())])).await.unwrap();
+    assert_eq!(loaded.save().await.unwrap().to_vec(), bytes.to_vec(), "save -> load -> save is byte-identical");
+    assert_eq!(loaded.reconstruct(images.clone().into()).await.unwrap().to_vec(), reconstructed.to_vec());
+
+    model.dispose();
+    assert!(model.disposed());
+    assert_eq!(error_code(&model.encode(images.into()).await.unwrap_err()), "DISPOSED");
 }
 
 #[wasm_bindgen_test]
@@ -95,6 +119,30 @@ async fn webgpu_backend_trains_and_the_loss_falls() {
 }
 
 #[wasm_bindgen_test]
+async fn webgpu_is_refused_with_no_webgpu_when_unavailable_and_auto_reports_its_choice() {
+    // Headless Chromium here has a SwiftShader adapter: 'auto' must not take a software fallback.
+    let auto = Autoencoder::create(small_config(), object(&[("backend", "auto".into())])).await.unwrap();
+    let gpu = Autoencoder::create(small_config(), object(&[("backend", "webgpu".into())])).await.unwrap();
+    let info = gpu.adapter_info();
+    let fallback = Reflect::get(&info, &"isFallbackAdapter".into()).unwrap().as_bool().unwrap();
+    assert_eq!(auto.backend(), if fallback { "cpu" } else { "webgpu" });
+    let err = Autoencoder::create(small_config(), object(&[("backend", "tpu".into())])).await.err().unwrap();
+    assert_eq!(error_code(&err), "INVALID_CONFIG");
+
+    // Hide WebGPU the way a browser without it looks: navigator.gpu is undefined.
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
+    let hidden = object(&[("value", JsValue::UNDEFINED), ("configurable", true.into())]);
+    Reflect::define_property(navigator.unchecked_ref(), &"gpu".into(), hidden.unchecked_ref()).unwrap();
+    let refused = Autoencoder::create(small_config(), object(&[("backend", "webgpu".into())])).await.err();
+    let fallback = Autoencoder::create(small_config(), object(&[("backend", "auto".into())])).await;
+    Reflect::delete_property(navigator.unchecked_ref(), &"gpu".into()).unwrap();
+    let err = refused.expect("webgpu without navigator.gpu is refused");
+    assert_eq!(error_code(&err), "NO_WEBGPU");
+    assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("backend: 'cpu'"));
+    assert_eq!(fallback.unwrap().backend(), "cpu", "auto falls back to the CPU");
+}
+
+#[wasm_bindgen_test]
 async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
     let model = create("cpu").await;
     let wrong = Float32Array::from(&[0.5f32; 10][..]);
@@ -104,8 +152,19 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
     assert_eq!(error_code(&err), "SHAPE_MISMATCH");
     assert!(message.contains("10 values") && message.contains("[1, 8, 8]"), "{message}");
 
-    let err = model.sample(2, None).await.unwrap_err();
+    let err = model.sample(2, JsValue::UNDEFINED).await.unwrap_err();
     assert_eq!(error_code(&err), "INVALID_STATE", "{err:?}");
+
+    let err = model.train(Float32Array::from(&[f32::NAN; PIXELS][..]).into(), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(error_code(&err), "INVALID_DATA", "{err:?}");
+
+    let err = Autoencoder::load(js_sys::Uint8Array::from(&b"not a model"[..]), JsValue::UNDEFINED).await.err().unwrap();
+    assert_eq!(error_code(&err), "CORRUPT_CHECKPOINT");
+
+    let typo = object(&[("latent", "four".into())]);
+    let err = Autoencoder::create(typo, JsValue::UNDEFINED).await.err().unwrap();
+    assert_eq!(error_code(&err), "INVALID_CONFIG");
+    assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).starts_with("config.latent"), "{err:?}");
 
     let bad_config = object(&[("latent", 0.into())]);
     let err = Autoencoder::create(bad_config, JsValue::UNDEFINED).await.err().expect("bad config is rejected");
@@ -115,6 +174,17 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
     let throwing = Function::new_no_args("throw new Error('stop from callback')");
     let err = model.train(bars(16).into(), object(&[("onProgress", throwing.into())])).await.unwrap_err();
     assert_eq!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()), "stop from callback");
+
+    // A learning rate that blows up stops with DIVERGED and keeps finite weights.
+    let vae = Autoencoder::create(
+        object(&[("kind", "variational".into()), ("loss", "mse".into()), ("inputShape", js_sys::Array::of3(&1.into(), &8.into(), &8.into()).into()), ("hidden", js_sys::Array::of1(&16.into()).into()), ("latent", 2.into())]),
+        object(&[("backend", "cpu".into())]),
+    )
+    .await
+    .unwrap();
+    let err = vae.train(bars(64).into(), object(&[("epochs", 50.into()), ("learningRate", 9.into())])).await.unwrap_err();
+    assert_eq!(error_code(&err), "DIVERGED", "{err:?}");
+    assert!(vae.reconstruct(bars(1).into()).await.unwrap().to_vec().iter().all(|v| v.is_finite()));
 
     // Still usable after every error above.
     let codes = model.encode(bars(2).into()).await.unwrap();
@@ -126,10 +196,13 @@ async fn a_second_train_while_one_runs_is_refused_with_busy() {
     let model = create("cpu").await;
     let options = || object(&[("epochs", 1000.into()), ("batchSize", 4.into()), ("maxSteps", 8.into())]);
     let first = model.train(bars(16).into(), options());
+    // Inference during training is refused too, with the same code.
+    let during = model.encode(bars(1).into());
     let second = model.train(bars(16).into(), options());
-    let (first, second) = futures_join(first, second).await;
+    let ((first, second), during) = futures_join(futures_join(first, second), during).await;
     assert!(first.is_ok(), "{first:?}");
     assert_eq!(error_code(&second.unwrap_err()), "BUSY");
+    assert_eq!(error_code(&during.unwrap_err()), "BUSY");
 }
 
 /// Poll two futures on one thread until both finish.

@@ -1,41 +1,83 @@
 //! The only code that touches wasm-bindgen: the `Autoencoder` class exported to JavaScript.
 //!
 //! Every method returns `Result<_, JsValue>` whose error is a real JS `Error` carrying a stable
-//! `code` (see `AeError::code`), so callers can branch on `err.code`. The core model lives in an
-//! `Rc<RefCell<Option<_>>>`: async methods own a handle to it, training takes it out for the
-//! duration and always puts it back, so an error or a cancel never loses the weights.
+//! `code` (see `AeError::code`, plus `BUSY`, `DISPOSED` and `NO_WEBGPU` from this layer), so that
+//! callers can branch on `err.code`. The core model lives in an `Rc<RefCell<Option<_>>>`: training
+//! takes it out for its duration and always puts it back, so an error, a cancel or a throwing
+//! callback never loses the weights; inference holds a shared borrow across its awaits.
 
-use std::cell::RefCell;
+mod convert;
+
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use burn::tensor::Device;
-use js_sys::{Float32Array, Function, Object, Promise, Reflect, Uint8Array, Uint8ClampedArray};
-use serde::{Deserialize, Serialize};
+use js_sys::{Float32Array, Function, Object, Promise, Reflect, Uint8Array};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::autoencoder::Autoencoder as CoreModel;
-use crate::config::{ModelConfig, TrainConfig};
-use crate::data::Images;
+use crate::config::{Corruption, ModelConfig, TrainConfig};
 use crate::error::AeError;
 use crate::train::{Control, EpochSummary, StepProgress, TrainObserver};
+use convert::{get, images_from_js, js_error, parse, to_js, JsResult};
 
-/// Build a JS `Error` with `name`, `code` and a readable message.
-fn js_error(code: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    error.set_name("AutoencoderError");
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(&error, &"code".into(), &code.into());
-    error.into()
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** The backends a model can run on. `auto` takes WebGPU on a real (non-fallback) adapter, else the CPU. */
+export type Backend = 'webgpu' | 'cpu' | 'auto';
+export type Kind = 'undercomplete' | 'sparseL1' | 'sparseKl' | 'contractive' | 'denoising' | 'variational' | 'paired';
+export type Corruption =
+  | { type: 'gaussian'; sigma: number }
+  | { type: 'saltPepper'; fraction: number }
+  | { type: 'masking'; fraction: number }
+  | { type: 'block'; count: number; minSize: number; maxSize: number };
+/** Every field is optional; defaults give a dense 784-400-32 BCE autoencoder for 28x28 digits. */
+export interface ModelConfig {
+  kind?: Kind;
+  architecture?: 'dense' | 'conv';
+  /** [channels, height, width] */
+  inputShape?: [number, number, number];
+  convChannels?: number[];
+  hidden?: number[];
+  latent?: number;
+  loss?: 'mse' | 'mae' | 'bce';
+  sparsityWeight?: number;
+  sparsityTarget?: number;
+  sparseHidden?: boolean;
+  contractiveWeight?: number;
+  klWeight?: number;
+  gaussianScale?: number | null;
+  corruption?: Corruption | null;
 }
-
-impl From<AeError> for JsValue {
-    fn from(e: AeError) -> JsValue {
-        js_error(e.code(), &e.to_string())
-    }
+export interface CreateOptions { backend?: Backend; seed?: number }
+export interface LoadOptions { backend?: Backend }
+/** Pixels: Float32Array in [0, 1] or Uint8Array / Uint8ClampedArray in 0..255 (n * c * h * w values), or canvas ImageData (resized to the model's input). */
+export type ImageInput = Float32Array | Uint8Array | Uint8ClampedArray | ImageData | ImageData[];
+export interface TrainProgress {
+  epoch: number; epochs: number; step: number; stepsPerEpoch: number; globalStep: number;
+  loss: number; terms: Record<string, number>; samplesSeen: number; samplesPerSecond: number;
 }
-
-type JsResult<T> = Result<T, JsValue>;
+export interface EpochSummary { epoch: number; trainLoss: number; trainTerms: Record<string, number>; validationLoss: number | null }
+export interface TrainHistory { epochs: EpochSummary[]; stepLosses: number[]; steps: number; cancelled: boolean }
+export interface TrainOptions {
+  epochs?: number; batchSize?: number; learningRate?: number; beta1?: number; beta2?: number;
+  weightDecay?: number; seed?: number; validationSplit?: number; maxSteps?: number | null;
+  /** Paired training: the image each input should become (same count and shape). */
+  targets?: ImageInput;
+  onProgress?: (progress: TrainProgress) => void;
+  onEpoch?: (summary: EpochSummary) => void;
+  signal?: AbortSignal;
+}
+export interface SampleOptions { seed?: number }
+export interface InpaintOptions { iterations?: number }
+export interface InterpolateOptions { method?: 'linear' | 'slerp' }
+export interface AdapterInfo { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean }
+export type ErrorCode = 'INVALID_CONFIG' | 'SHAPE_MISMATCH' | 'INVALID_DATA' | 'INVALID_STATE' | 'BUSY' | 'NO_WEBGPU'
+  | 'CORRUPT_CHECKPOINT' | 'DIVERGED' | 'DISPOSED' | 'BACKEND';
+export interface AutoencoderError extends Error { name: 'AutoencoderError'; code: ErrorCode }
+"#;
 
 #[wasm_bindgen(start)]
 fn start() {
@@ -47,16 +89,27 @@ thread_local! {
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
 }
 
+/// `navigator.gpu.requestAdapter()` and its `info`, or `None` where there is no WebGPU.
+async fn probe_adapter() -> Option<JsValue> {
+    let gpu = get(&get(&js_sys::global(), "navigator")?, "gpu")?;
+    let request: Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let adapter = JsFuture::from(request.call0(&gpu).ok()?.dyn_into::<Promise>().ok()?).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let info = get(&adapter, "info")?;
+    let plain = Object::new();
+    for key in ["vendor", "architecture", "device", "description"] {
+        let _ = Reflect::set(&plain, &key.into(), &get(&info, key).unwrap_or_else(|| "".into()));
+    }
+    let fallback = get(&info, "isFallbackAdapter").or_else(|| get(&adapter, "isFallbackAdapter")).is_some_and(|v| v.is_truthy());
+    let _ = Reflect::set(&plain, &"isFallbackAdapter".into(), &fallback.into());
+    Some(plain.into())
+}
+
 async fn webgpu_device() -> JsResult<Device> {
     if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
         return Ok(device);
-    }
-    let has_gpu = Reflect::get(&js_sys::global(), &"navigator".into())
-        .and_then(|nav| Reflect::get(&nav, &"gpu".into()))
-        .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
-        .unwrap_or(false);
-    if !has_gpu {
-        return Err(js_error("NO_WEBGPU", "WebGPU is not available here (navigator.gpu is missing); use { backend: 'cpu' }"));
     }
     let device = Device::wgpu_options()
         .init_async()
@@ -66,6 +119,32 @@ async fn webgpu_device() -> JsResult<Device> {
     Ok(device)
 }
 
+/// The device for a backend name, the name actually used, and the adapter's info (WebGPU only).
+async fn choose_backend(name: Option<&str>) -> JsResult<(Device, &'static str, JsValue)> {
+    match name.unwrap_or("auto") {
+        "cpu" => Ok((Device::flex(), "cpu", JsValue::NULL)),
+        "webgpu" => {
+            let info = probe_adapter().await.ok_or_else(|| {
+                js_error("NO_WEBGPU", "WebGPU is not available here (no adapter); use { backend: 'cpu' } or 'auto'")
+            })?;
+            Ok((webgpu_device().await?, "webgpu", info))
+        }
+        "auto" => match probe_adapter().await {
+            Some(info) if !get(&info, "isFallbackAdapter").is_some_and(|v| v.is_truthy()) => match webgpu_device().await {
+                Ok(device) => Ok((device, "webgpu", info)),
+                Err(_) => Ok((Device::flex(), "cpu", JsValue::NULL)),
+            },
+            // No adapter, or a software one (slower than our CPU backend): use the CPU, and say so.
+            found => {
+                let why = if found.is_some() { "the WebGPU adapter is a software fallback" } else { "no WebGPU adapter was found" };
+                web_sys::console::info_1(&format!("autoencoders: backend 'auto' chose the CPU: {why}").into());
+                Ok((Device::flex(), "cpu", JsValue::NULL))
+            }
+        },
+        other => Err(js_error("INVALID_CONFIG", &format!("options.backend must be 'webgpu', 'cpu' or 'auto', got '{other}'"))),
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateOptions {
@@ -73,31 +152,36 @@ struct CreateOptions {
     seed: Option<u64>,
 }
 
-fn parse<T: for<'de> Deserialize<'de> + Default>(value: JsValue, what: &str) -> JsResult<T> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(T::default());
-    }
-    serde_wasm_bindgen::from_value(value).map_err(|e| js_error("INVALID_CONFIG", &format!("{what}: {e}")))
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LoadOptions {
+    backend: Option<String>,
 }
 
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SampleOptions {
+    seed: Option<u64>,
 }
 
-/// Pixels from a `Float32Array` (values in [0, 1]) or a `Uint8Array` / `Uint8ClampedArray`
-/// (0..=255), as images of `shape`.
-fn images_from_js(value: &JsValue, shape: [usize; 3], what: &str) -> JsResult<Images> {
-    let images = if let Some(a) = value.dyn_ref::<Float32Array>() {
-        Images::new(a.to_vec(), shape)
-    } else if let Some(a) = value.dyn_ref::<Uint8Array>() {
-        Images::from_u8(&a.to_vec(), shape)
-    } else if let Some(a) = value.dyn_ref::<Uint8ClampedArray>() {
-        Images::from_u8(&a.to_vec(), shape)
-    } else {
-        return Err(js_error("INVALID_DATA", &format!("{what} must be a Float32Array, Uint8Array or Uint8ClampedArray")));
-    };
-    images.map_err(|e| js_error(e.code(), &format!("{what}: {e}")))
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InpaintOptions {
+    iterations: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InterpolateOptions {
+    method: Option<String>,
+}
+
+fn busy_error() -> JsValue {
+    js_error("BUSY", "the model is training; wait for train() to finish or abort it with its signal")
+}
+
+fn disposed_error() -> JsValue {
+    js_error("DISPOSED", "this model was disposed; create or load a new one")
 }
 
 /// An autoencoder that trains and runs in the browser, on WebGPU or on the CPU.
@@ -105,51 +189,81 @@ fn images_from_js(value: &JsValue, shape: [usize; 3], what: &str) -> JsResult<Im
 pub struct Autoencoder {
     model: Rc<RefCell<Option<CoreModel>>>,
     config: ModelConfig,
-    backend: String,
-}
-
-fn busy_error() -> JsValue {
-    js_error("BUSY", "the model is training; wait for train() to finish or abort it with its signal")
+    backend: &'static str,
+    adapter_info: JsValue,
+    disposed: Rc<Cell<bool>>,
 }
 
 impl Autoencoder {
-    /// A shared borrow of the model for the length of an inference call; `BUSY` while training.
+    fn wrap(model: CoreModel, backend: &'static str, adapter_info: JsValue) -> Self {
+        let config = model.config().clone();
+        Autoencoder { model: Rc::new(RefCell::new(Some(model))), config, backend, adapter_info, disposed: Rc::new(Cell::new(false)) }
+    }
+
+    /// A shared borrow of the model for the length of a call; `BUSY` while training.
     fn model(&self) -> JsResult<std::cell::Ref<'_, CoreModel>> {
+        if self.disposed.get() {
+            return Err(disposed_error());
+        }
         let guard = self.model.try_borrow().map_err(|_| busy_error())?;
         std::cell::Ref::filter_map(guard, |m| m.as_ref()).map_err(|_| busy_error())
+    }
+
+    fn images(&self, value: &JsValue, what: &str) -> JsResult<crate::data::Images> {
+        if self.disposed.get() {
+            return Err(disposed_error());
+        }
+        images_from_js(value, self.config.input_shape, what)
     }
 }
 
 #[wasm_bindgen]
 impl Autoencoder {
-    /// `await Autoencoder.create(config, { backend: 'webgpu' | 'cpu' | 'auto', seed })`.
-    pub async fn create(config: JsValue, options: JsValue) -> JsResult<Autoencoder> {
+    /// Create a model: `await Autoencoder.create(config, { backend, seed })`.
+    #[wasm_bindgen(unchecked_return_type = "Autoencoder")]
+    pub async fn create(
+        #[wasm_bindgen(unchecked_param_type = "ModelConfig")] config: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CreateOptions")] options: JsValue,
+    ) -> JsResult<Autoencoder> {
         let config: ModelConfig = parse(config, "config")?;
+        config.validate()?;
         let options: CreateOptions = parse(options, "options")?;
-        let backend = options.backend.unwrap_or_else(|| "auto".into());
-        let (device, backend) = match backend.as_str() {
-            "cpu" => (Device::flex(), "cpu"),
-            "webgpu" => (webgpu_device().await?, "webgpu"),
-            "auto" => match webgpu_device().await {
-                Ok(d) => (d, "webgpu"),
-                Err(_) => (Device::flex(), "cpu"),
-            },
-            other => {
-                return Err(js_error("INVALID_CONFIG", &format!("options.backend must be 'webgpu', 'cpu' or 'auto', got '{other}'")));
-            }
-        };
-        let model = CoreModel::new(config.clone(), options.seed.unwrap_or(0), device)?;
-        Ok(Autoencoder { model: Rc::new(RefCell::new(Some(model))), config, backend: backend.into() })
+        let (device, backend, info) = choose_backend(options.backend.as_deref()).await?;
+        let model = CoreModel::new(config, options.seed.unwrap_or(0), device)?;
+        Ok(Autoencoder::wrap(model, backend, info))
+    }
+
+    /// Load a model saved with `save()`: `await Autoencoder.load(bytes, { backend })`.
+    #[wasm_bindgen(unchecked_return_type = "Autoencoder")]
+    pub async fn load(bytes: Uint8Array, #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: JsValue) -> JsResult<Autoencoder> {
+        let options: LoadOptions = parse(options, "options")?;
+        let bytes = bytes.to_vec();
+        let (device, backend, info) = choose_backend(options.backend.as_deref()).await?;
+        let model = CoreModel::load(&bytes, device)?;
+        Ok(Autoencoder::wrap(model, backend, info))
+    }
+
+    /// The model as bytes (config, weights, code statistics), for `Autoencoder.load`.
+    pub async fn save(&self) -> JsResult<Uint8Array> {
+        let model = self.model()?;
+        Ok(Uint8Array::from(model.save().await?.as_slice()))
     }
 
     /// `'webgpu'` or `'cpu'`: the backend this model runs on.
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.backend.clone()
+        self.backend.into()
     }
 
-    /// The model's config, as a plain object.
-    #[wasm_bindgen(getter)]
+    /// The WebGPU adapter's vendor, architecture, device, description and `isFallbackAdapter`;
+    /// `null` on the CPU backend.
+    #[wasm_bindgen(getter, js_name = adapterInfo, unchecked_return_type = "AdapterInfo | null")]
+    pub fn adapter_info(&self) -> JsValue {
+        self.adapter_info.clone()
+    }
+
+    /// The model's full config (defaults filled in).
+    #[wasm_bindgen(getter, unchecked_return_type = "Required<ModelConfig>")]
     pub fn config(&self) -> JsValue {
         to_js(&self.config)
     }
@@ -159,44 +273,66 @@ impl Autoencoder {
         self.config.latent
     }
 
+    /// Values in one image: `c * h * w`.
     #[wasm_bindgen(getter, js_name = inputSize)]
     pub fn input_size(&self) -> usize {
         self.config.input_size()
     }
 
+    #[wasm_bindgen(getter, js_name = inputShape, unchecked_return_type = "[number, number, number]")]
+    pub fn input_shape(&self) -> JsValue {
+        to_js(&self.config.input_shape)
+    }
+
     /// True while `train` runs.
     #[wasm_bindgen(getter)]
     pub fn busy(&self) -> bool {
-        self.model.try_borrow().map(|m| m.is_none()).unwrap_or(true)
+        !self.disposed.get() && self.model.try_borrow().map(|m| m.is_none()).unwrap_or(true)
     }
 
-    /// Train on images (reconstructing them). `options`: epochs, batchSize, learningRate, seed,
-    /// validationSplit, maxSteps, onProgress(progress), signal (AbortSignal). Resolves with the
-    /// history; rejects with code `BUSY` if a training is already running.
-    pub async fn train(&self, data: JsValue, options: JsValue) -> JsResult<JsValue> {
+    #[wasm_bindgen(getter)]
+    pub fn disposed(&self) -> bool {
+        self.disposed.get()
+    }
+
+    /// Train on images; resolves with the history. Rejects with `BUSY` if a training is already
+    /// running. A call after an earlier one resumes from its weights and optimiser state.
+    #[wasm_bindgen(unchecked_return_type = "TrainHistory")]
+    pub async fn train(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] data: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TrainOptions")] options: JsValue,
+    ) -> JsResult<JsValue> {
         let (callbacks, options) = split_callbacks(options)?;
         let cfg: TrainConfig = parse(options, "options")?;
-        let images = images_from_js(&data, self.config.input_shape, "data")?;
+        cfg.validate()?;
+        let images = self.images(&data, "data")?;
+        let targets = match &callbacks.targets {
+            Some(t) => Some(images_from_js(t, self.config.input_shape, "options.targets")?),
+            None => None,
+        };
         let already = || js_error("BUSY", "this model is already training or running; await that call (or abort it) first");
         let mut model = self.model.try_borrow_mut().map_err(|_| already())?.take().ok_or_else(already)?;
-        let mut observer = JsObserver { callbacks, started_ms: now_ms(), callback_error: None };
-        let result = model.train(&images, None, &cfg, &mut observer).await;
-        // Always put the model back, whatever happened.
-        *self.model.borrow_mut() = Some(model);
+        let mut observer = JsObserver { callbacks, started_ms: js_sys::Date::now(), callback_error: None };
+        let result = model.train(&images, targets.as_ref(), &cfg, &mut observer).await;
+        // Always put the model back, unless it was disposed meanwhile (then free it now).
+        if !self.disposed.get() {
+            *self.model.borrow_mut() = Some(model);
+        }
         if let Some(error) = observer.callback_error {
             return Err(error);
         }
         Ok(to_js(&result?))
     }
 
-    /// Codes of the images, `[n, latentSize]` flattened.
-    pub async fn encode(&self, images: JsValue) -> JsResult<Float32Array> {
-        let images = images_from_js(&images, self.config.input_shape, "images")?;
+    /// Codes of the images, `[n, latentSize]` flattened (a VAE's mean code).
+    pub async fn encode(&self, #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue) -> JsResult<Float32Array> {
+        let images = self.images(&images, "images")?;
         let model = self.model()?;
         Ok(Float32Array::from(model.encode(&images).await?.as_slice()))
     }
 
-    /// Images decoded from codes (`Float32Array`, `[n, latentSize]` flattened), `[n, inputSize]`.
+    /// Images decoded from codes (`[n, latentSize]` flattened), `[n, inputSize]` in [0, 1].
     pub async fn decode(&self, codes: Float32Array) -> JsResult<Float32Array> {
         let codes = codes.to_vec();
         let model = self.model()?;
@@ -204,28 +340,104 @@ impl Autoencoder {
     }
 
     /// Encode then decode.
-    pub async fn reconstruct(&self, images: JsValue) -> JsResult<Float32Array> {
-        let images = images_from_js(&images, self.config.input_shape, "images")?;
+    pub async fn reconstruct(&self, #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue) -> JsResult<Float32Array> {
+        let images = self.images(&images, "images")?;
         let model = self.model()?;
         Ok(Float32Array::from(model.reconstruct(&images).await?.as_slice()))
     }
 
-    /// `n` new images, `[n, inputSize]` flattened, from codes drawn with `seed`.
-    pub async fn sample(&self, n: usize, seed: Option<u32>) -> JsResult<Float32Array> {
-        let model = self.model()?;
-        Ok(Float32Array::from(model.sample(n, seed.unwrap_or(0) as u64).await?.as_slice()))
+    /// The model's clean version of (noisy) images: its reconstruction. Meant for denoising
+    /// models, which learned to map corrupted inputs to clean ones.
+    pub async fn denoise(&self, #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue) -> JsResult<Float32Array> {
+        self.reconstruct(images).await
     }
+
+    /// A corrupted copy of images (for demos and evaluation), seeded.
+    pub fn corrupt(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Corruption")] corruption: JsValue,
+        seed: Option<u32>,
+    ) -> JsResult<Float32Array> {
+        let images = self.images(&images, "images")?;
+        let corruption: Corruption = parse_required(corruption, "corruption")?;
+        corruption.validate()?;
+        let out = crate::corrupt::corrupted(images.values(), images.shape(), &corruption, seed.unwrap_or(0) as u64);
+        Ok(Float32Array::from(out.as_slice()))
+    }
+
+    /// `n` new images, `[n, inputSize]`: codes from the prior N(0, I) for a VAE, else from a
+    /// Gaussian fitted to the training codes (`INVALID_STATE` before any training).
+    pub async fn sample(&self, n: usize, #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue) -> JsResult<Float32Array> {
+        let options: SampleOptions = parse(options, "options")?;
+        let model = self.model()?;
+        Ok(Float32Array::from(model.sample(n, options.seed.unwrap_or(0)).await?.as_slice()))
+    }
+
+    /// Fill hidden pixels: `mask` is 1 where a pixel is hidden, one value per pixel (`h * w`,
+    /// shared by all images) or one per input value. Known pixels come back unchanged.
+    pub async fn inpaint(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | Uint8Array")] mask: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "InpaintOptions")] options: JsValue,
+    ) -> JsResult<Float32Array> {
+        let images = self.images(&images, "images")?;
+        let mask = convert::mask_from_js(&mask)?;
+        let options: InpaintOptions = parse(options, "options")?;
+        let model = self.model()?;
+        Ok(Float32Array::from(model.inpaint(&images, &mask, options.iterations.unwrap_or(10)).await?.as_slice()))
+    }
+
+    /// `steps` images (ends included) decoded along the path between the codes of images `a` and
+    /// `b` (one image each): `method` 'linear' (default) or 'slerp'.
+    pub async fn interpolate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] a: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] b: JsValue,
+        steps: usize,
+        #[wasm_bindgen(unchecked_optional_param_type = "InterpolateOptions")] options: JsValue,
+    ) -> JsResult<Float32Array> {
+        let (a, b) = (self.images(&a, "a")?, self.images(&b, "b")?);
+        let options: InterpolateOptions = parse(options, "options")?;
+        let spherical = match options.method.as_deref().unwrap_or("linear") {
+            "linear" => false,
+            "slerp" => true,
+            other => return Err(js_error("INVALID_CONFIG", &format!("options.method must be 'linear' or 'slerp', got '{other}'"))),
+        };
+        let model = self.model()?;
+        Ok(Float32Array::from(model.interpolate(&a, &b, steps, spherical).await?.as_slice()))
+    }
+
+    /// Free the model's memory (GPU buffers included). Later calls reject with `DISPOSED`; a
+    /// training in progress stops at its next step.
+    pub fn dispose(&self) {
+        self.disposed.set(true);
+        if let Ok(mut slot) = self.model.try_borrow_mut() {
+            slot.take();
+        }
+    }
+}
+
+fn parse_required<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> JsResult<T> {
+    if value.is_undefined() || value.is_null() {
+        return Err(js_error("INVALID_CONFIG", &format!("{what} is required")));
+    }
+    convert::parse_value(value, what)
 }
 
 /// The non-serde parts of the train options.
 struct Callbacks {
     on_progress: Option<Function>,
+    on_epoch: Option<Function>,
     signal: Option<JsValue>,
+    targets: Option<JsValue>,
 }
 
 fn split_callbacks(options: JsValue) -> JsResult<(Callbacks, JsValue)> {
+    let mut callbacks = Callbacks { on_progress: None, on_epoch: None, signal: None, targets: None };
     if options.is_undefined() || options.is_null() {
-        return Ok((Callbacks { on_progress: None, signal: None }, options));
+        return Ok((callbacks, options));
     }
     if !options.is_object() {
         return Err(js_error("INVALID_CONFIG", "options must be an object"));
@@ -236,16 +448,15 @@ fn split_callbacks(options: JsValue) -> JsResult<(Callbacks, JsValue)> {
         Reflect::delete_property(&rest, &name.into())?;
         Ok(if v.is_undefined() || v.is_null() { None } else { Some(v) })
     };
-    let on_progress = match take("onProgress")? {
-        None => None,
-        Some(f) => Some(f.dyn_into::<Function>().map_err(|_| js_error("INVALID_CONFIG", "options.onProgress must be a function"))?),
+    let function = |v: Option<JsValue>, name: &str| -> JsResult<Option<Function>> {
+        v.map(|f| f.dyn_into::<Function>().map_err(|_| js_error("INVALID_CONFIG", &format!("options.{name} must be a function"))))
+            .transpose()
     };
-    let signal = take("signal")?;
-    Ok((Callbacks { on_progress, signal }, rest.into()))
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
+    callbacks.on_progress = function(take("onProgress")?, "onProgress")?;
+    callbacks.on_epoch = function(take("onEpoch")?, "onEpoch")?;
+    callbacks.signal = take("signal")?;
+    callbacks.targets = take("targets")?;
+    Ok((callbacks, rest.into()))
 }
 
 struct JsObserver {
@@ -256,26 +467,12 @@ struct JsObserver {
 
 impl JsObserver {
     fn aborted(&self) -> bool {
-        self.callbacks
-            .signal
-            .as_ref()
-            .and_then(|s| Reflect::get(s, &"aborted".into()).ok())
-            .is_some_and(|v| v.is_truthy())
+        self.callbacks.signal.as_ref().and_then(|s| get(s, "aborted")).is_some_and(|v| v.is_truthy())
     }
-}
 
-impl TrainObserver for JsObserver {
-    fn on_step(&mut self, progress: &StepProgress) -> Control {
-        if let Some(f) = &self.callbacks.on_progress {
-            let event = to_js(progress);
-            let seconds = ((now_ms() - self.started_ms) / 1000.0).max(1e-3);
-            let _ = Reflect::set(&event, &"samplesPerSecond".into(), &(progress.samples_seen as f64 / seconds).into());
-            let terms = Object::new();
-            for (name, value) in &progress.terms {
-                let _ = Reflect::set(&terms, &name.as_str().into(), &(*value as f64).into());
-            }
-            let _ = Reflect::set(&event, &"terms".into(), &terms);
-            if let Err(e) = f.call1(&JsValue::NULL, &event) {
+    fn call(&mut self, f: Option<Function>, event: &JsValue) -> Control {
+        if let Some(f) = f {
+            if let Err(e) = f.call1(&JsValue::NULL, event) {
                 // A throwing callback stops training; its error is what `train` rejects with.
                 self.callback_error = Some(e);
                 return Control::Stop;
@@ -283,18 +480,25 @@ impl TrainObserver for JsObserver {
         }
         if self.aborted() { Control::Stop } else { Control::Continue }
     }
+}
 
-    fn on_epoch(&mut self, _summary: &EpochSummary) -> Control {
-        if self.aborted() { Control::Stop } else { Control::Continue }
+impl TrainObserver for JsObserver {
+    fn on_step(&mut self, progress: &StepProgress) -> Control {
+        let event = to_js(progress);
+        let seconds = ((js_sys::Date::now() - self.started_ms) / 1000.0).max(1e-3);
+        let _ = Reflect::set(&event, &"samplesPerSecond".into(), &(progress.samples_seen as f64 / seconds).into());
+        self.call(self.callbacks.on_progress.clone(), &event)
+    }
+
+    fn on_epoch(&mut self, summary: &EpochSummary) -> Control {
+        let event = to_js(summary);
+        self.call(self.callbacks.on_epoch.clone(), &event)
     }
 
     /// A macrotask, so the page can handle input and paint between steps.
     async fn yield_now(&mut self) {
         let promise = Promise::new(&mut |resolve, _| {
-            let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok());
-            match set_timeout {
+            match get(&js_sys::global(), "setTimeout").and_then(|f| f.dyn_into::<Function>().ok()) {
                 Some(set_timeout) => {
                     let _ = set_timeout.call2(&JsValue::NULL, &resolve, &0.into());
                 }
@@ -304,5 +508,11 @@ impl TrainObserver for JsObserver {
             }
         });
         let _ = JsFuture::from(promise).await;
+    }
+}
+
+impl From<AeError> for JsValue {
+    fn from(e: AeError) -> JsValue {
+        js_error(e.code(), &e.to_string())
     }
 }

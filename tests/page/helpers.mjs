@@ -9,8 +9,13 @@ import { serve } from '../../scripts/serve.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const flags = JSON.parse(readFileSync(join(root, 'webdriver.json'), 'utf8'))['goog:chromeOptions'].args;
 
-export async function startDemo() {
-  const server = await serve(join(root, 'dist'), 0);
+export function startDemo() {
+  return openPage(join(root, 'dist'));
+}
+
+/// Serve `dir` on a free loopback port and open it in headless Chromium.
+export async function openPage(dir) {
+  const server = await serve(dir, 0);
   const url = `http://127.0.0.1:${server.address().port}/`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

@@ -1,0 +1,83 @@
+// The package's worker entry: runs Autoencoder models off the main thread. Started by client.js;
+// speaks a small request/response protocol:
+//   -> { id, method, args }           <- { id, result } | { id, error: { name, message, code } }
+//   -> { id, method: 'abort' }        (aborts the train call with that id)
+//   <- { id, progress } / { id, epoch } while a train call runs
+// Models live here, addressed by a handle; typed-array results are transferred, not copied.
+import init, { Autoencoder } from './autoencoders.js';
+
+const ready = init();
+const models = new Map();
+const aborts = new Map();
+let nextHandle = 1;
+
+function serializeError(error) {
+  return { name: error?.name ?? 'Error', message: error?.message ?? String(error), code: error?.code ?? 'BACKEND' };
+}
+
+function describe(handle, model) {
+  return {
+    handle, backend: model.backend, adapterInfo: model.adapterInfo, config: model.config,
+    latentSize: model.latentSize, inputSize: model.inputSize, inputShape: model.inputShape,
+  };
+}
+
+function modelFor(handle) {
+  const model = models.get(handle);
+  if (!model) throw Object.assign(new Error('this model was disposed; create or load a new one'), { name: 'AutoencoderError', code: 'DISPOSED' });
+  return model;
+}
+
+const methods = {
+  async create(config, options) {
+    const model = await Autoencoder.create(config, options);
+    const handle = nextHandle++;
+    models.set(handle, model);
+    return describe(handle, model);
+  },
+  async load(bytes, options) {
+    const model = await Autoencoder.load(bytes, options);
+    const handle = nextHandle++;
+    models.set(handle, model);
+    return describe(handle, model);
+  },
+  async train(id, handle, data, options = {}) {
+    const controller = new AbortController();
+    aborts.set(id, controller);
+    try {
+      return await modelFor(handle).train(data, {
+        ...options,
+        signal: controller.signal,
+        onProgress: (progress) => postMessage({ id, progress }),
+        onEpoch: (epoch) => postMessage({ id, epoch }),
+      });
+    } finally {
+      aborts.delete(id);
+    }
+  },
+  dispose(handle) {
+    models.get(handle)?.dispose();
+    models.delete(handle);
+  },
+};
+
+for (const name of ['save', 'encode', 'decode', 'reconstruct', 'denoise', 'corrupt', 'sample', 'inpaint', 'interpolate']) {
+  methods[name] = (handle, ...args) => modelFor(handle)[name](...args);
+}
+
+self.onmessage = async ({ data: { id, method, args = [] } }) => {
+  if (method === 'abort') {
+    aborts.get(id)?.abort();
+    return;
+  }
+  try {
+    await ready;
+    const fn = methods[method];
+    if (!fn) throw new Error(`unknown method ${method}`);
+    const result = method === 'train' ? await fn(id, ...args) : await fn(...args);
+    const transfer = ArrayBuffer.isView(result) ? [result.buffer] : [];
+    postMessage({ id, result }, transfer);
+  } catch (error) {
+    postMessage({ id, error: serializeError(error) });
+  }
+};

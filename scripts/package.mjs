@@ -1,0 +1,34 @@
+// Completes wasm-pack's pkg/ into the npm package: adds the worker entry (worker.js, client.js and
+// its types), the package README, and package.json metadata (files, exports, repository).
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = join(root, 'pkg');
+for (const file of ['worker.js', 'client.js', 'client.d.ts']) copyFileSync(join(root, 'js', file), join(pkg, file));
+copyFileSync(join(root, 'js', 'README.md'), join(pkg, 'README.md'));
+
+const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+Object.assign(manifest, {
+  description: 'Train and run autoencoders (undercomplete, sparse, contractive, denoising, variational) in the browser on WebGPU, with a CPU fallback.',
+  license: 'MIT OR Apache-2.0',
+  repository: { type: 'git', url: 'https://example.invalid/autoencoders.git' },
+  keywords: ['autoencoder', 'vae', 'webgpu', 'wasm', 'machine-learning', 'burn'],
+  type: 'module',
+  main: 'autoencoders.js',
+  types: 'autoencoders.d.ts',
+  files: [
+    'autoencoders_bg.wasm', 'autoencoders.js', 'autoencoders.d.ts', 'autoencoders_bg.wasm.d.ts',
+    'worker.js', 'client.js', 'client.d.ts', 'README.md',
+  ],
+  exports: {
+    '.': { types: './autoencoders.d.ts', default: './autoencoders.js' },
+    './worker': { types: './client.d.ts', default: './client.js' },
+    './autoencoders_bg.wasm': './autoencoders_bg.wasm',
+    './package.json': './package.json',
+  },
+  sideEffects: ['./worker.js'],
+});
+writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+console.log(`pkg/ is the npm package ${manifest.name}@${manifest.version}`);

@@ -1,0 +1,163 @@
+// The npm package as a user gets it: `npm pack` pkg/, install the tarball into a fresh project,
+// type-check a TypeScript consumer, bundle a page with webpack, and use it in headless Chromium
+// through the direct API and the worker API, on the CPU and on WebGPU. Also checks that the page
+// stays responsive while the worker trains.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import webpack from 'webpack';
+import HtmlWebpackPlugin from 'html-webpack-plugin';
+import { openPage } from './helpers.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let project;
+
+const CONSUMER_JS = `
+import init, { Autoencoder } from 'autoencoders';
+import { WorkerAutoencoder } from 'autoencoders/worker';
+
+const SIDE = 8, PIXELS = 64;
+function bars(n) {
+  const out = new Float32Array(n * PIXELS);
+  for (let i = 0; i < n; i++) {
+    const row = i % SIDE, vertical = Math.floor(i / SIDE) % 2 === 0;
+    for (let k = 0; k < SIDE; k++) out[i * PIXELS + (vertical ? k * SIDE + row : row * SIDE + k)] = 1;
+  }
+  return out;
+}
+const config = { inputShape: [1, SIDE, SIDE], hidden: [32], latent: 4 };
+const steps = { epochs: 1000, batchSize: 16, learningRate: 0.01 };
+
+async function exercise(model, n) {
+  const history = await model.train(bars(16), { ...steps, maxSteps: n });
+  const codes = await model.encode(bars(3));
+  const images = await model.decode(codes);
+  const samples = await model.sample(2, { seed: 1 });
+  const bytes = await model.save();
+  return {
+    backend: model.backend, first: history.stepLosses[0], last: history.stepLosses.at(-1), steps: history.steps,
+    codes: codes.length, images: images.length, samples: samples.length, saved: bytes.length,
+  };
+}
+
+async function responsiveness(model) {
+  // While the worker trains, a 10 ms timer on this thread should keep firing on time.
+  let last = performance.now(), worst = 0, ticks = 0;
+  const timer = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now; ticks++; }, 10);
+  const history = await model.train(bars(64), { ...steps, batchSize: 64, maxSteps: 150 });
+  clearInterval(timer);
+  return { worstGapMs: worst, ticks, steps: history.steps };
+}
+
+window.results = (async () => {
+  await init();
+  const out = {};
+  out.directCpu = await exercise(await Autoencoder.create(config, { backend: 'cpu', seed: 1 }), 40);
+  out.directWebgpu = await exercise(await Autoencoder.create(config, { backend: 'webgpu', seed: 1 }), 8);
+  const worker = await WorkerAutoencoder.create(config, { backend: 'cpu', seed: 1 });
+  out.workerCpu = await exercise(worker, 40);
+  out.responsiveness = await responsiveness(worker);
+  try { await worker.encode(new Float32Array(5)); } catch (e) { out.workerError = { code: e.code, message: e.message }; }
+  await worker.dispose();
+  const gpuWorker = await WorkerAutoencoder.create(config, { backend: 'webgpu', seed: 1 });
+  out.workerWebgpu = await exercise(gpuWorker, 6);
+  await gpuWorker.dispose();
+  return out;
+})().catch((e) => ({ failed: String(e && e.stack || e), code: e && e.code }));
+`;
+
+const CONSUMER_TS = `
+import init, { Autoencoder, type ModelConfig, type TrainProgress, type TrainHistory, type AutoencoderError } from 'autoencoders';
+import { WorkerAutoencoder } from 'autoencoders/worker';
+
+export async function run(pixels: Uint8Array): Promise<number> {
+  await init();
+  const config: ModelConfig = { kind: 'variational', inputShape: [1, 28, 28], latent: 2, corruption: { type: 'masking', fraction: 0.2 } };
+  const model: Autoencoder = await Autoencoder.create(config, { backend: 'auto' });
+  const history: TrainHistory = await model.train(pixels, {
+    epochs: 2, onProgress: (p: TrainProgress) => console.log(p.loss, p.terms['kl'], p.samplesPerSecond),
+  });
+  const codes: Float32Array = await model.encode(pixels);
+  const worker = await WorkerAutoencoder.create(config, { backend: 'cpu' });
+  const images: Float32Array = await worker.interpolate(pixels.subarray(0, 784), pixels.subarray(784, 1568), 8, { method: 'slerp' });
+  try { await model.sample(4, { seed: 2 }); } catch (e) { const code: AutoencoderError['code'] = (e as AutoencoderError).code; console.log(code); }
+  return history.steps + codes.length + images.length + (model.adapterInfo?.isFallbackAdapter ? 1 : 0);
+}
+`;
+
+// Each line must be rejected by the types: an unknown option, a wrong kind, a wrong return use.
+const WRONG_TS = [
+  `import { Autoencoder } from 'autoencoders'; export const f = (m: Autoencoder) => m.train(new Uint8Array(4), { epoch: 3 });`,
+  `import { type ModelConfig } from 'autoencoders'; export const c: ModelConfig = { kind: 'sparse' };`,
+  `import { Autoencoder } from 'autoencoders'; export const f = async (m: Autoencoder) => { const s: string = await m.encode(new Uint8Array(4)); return s; };`,
+];
+
+before(() => {
+  project = mkdtempSync(join(tmpdir(), 'autoencoders-consumer-'));
+  execFileSync('npm', ['pack', join(root, 'pkg'), '--pack-destination', project], { stdio: 'pipe' });
+  const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', `./${tarball}`], { cwd: project, stdio: 'pipe' });
+  mkdirSync(join(project, 'src'));
+  writeFileSync(join(project, 'src', 'index.js'), CONSUMER_JS);
+});
+
+after(() => rmSync(project, { recursive: true, force: true }));
+
+function tsc(file, source) {
+  writeFileSync(join(project, 'src', file), source);
+  const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--lib', 'es2022,dom', '--skipLibCheck', 'false', join(project, 'src', file)];
+  try {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), args, { cwd: project, stdio: 'pipe' });
+    return '';
+  } catch (e) {
+    return String(e.stdout || e.message);
+  }
+}
+
+test('the package typechecks a TypeScript consumer, and its types reject misuse', () => {
+  assert.equal(tsc('consumer.ts', CONSUMER_TS), '', 'a correct consumer compiles');
+  WRONG_TS.forEach((source, i) => {
+    const output = tsc(`wrong${i}.ts`, source);
+    assert.match(output, /error TS/, `misuse ${i} must not compile: ${source}`);
+  });
+});
+
+test('a bundled consumer trains, encodes, decodes and samples directly and in a worker, on CPU and WebGPU', { timeout: 600_000 }, async () => {
+  const dist = join(project, 'dist');
+  const stats = await new Promise((ok, fail) => webpack({
+    mode: 'production', context: project, entry: './src/index.js',
+    output: { path: dist, clean: true },
+    resolve: { modules: [join(project, 'node_modules')] },
+    performance: { hints: false },
+    plugins: [new HtmlWebpackPlugin({ title: 'consumer' })],
+  }, (err, s) => (err ? fail(err) : ok(s))));
+  assert.ok(!stats.hasErrors(), stats.toString('errors-only'));
+
+  const page = await openPage(dist);
+  try {
+    const results = await page.page.evaluate(() => window.results);
+    assert.equal(results.failed, undefined, results.failed);
+    for (const [name, r, backend] of [['directCpu', results.directCpu, 'cpu'], ['directWebgpu', results.directWebgpu, 'webgpu'],
+      ['workerCpu', results.workerCpu, 'cpu'], ['workerWebgpu', results.workerWebgpu, 'webgpu']]) {
+      assert.equal(r.backend, backend, name);
+      assert.ok(r.last < r.first, `${name}: the loss falls (${r.first} -> ${r.last})`);
+      assert.deepEqual([r.codes, r.images, r.samples], [12, 192, 128], name);
+      assert.ok(r.saved > 1000, name);
+    }
+    assert.equal(results.workerError.code, 'SHAPE_MISMATCH', 'errors keep their code across the worker');
+    const { worstGapMs, ticks, steps } = results.responsiveness;
+    console.log(`main thread while the worker trained ${steps} steps: ${ticks} timer ticks, worst gap ${worstGapMs.toFixed(0)} ms`);
+    assert.equal(steps, 150);
+    assert.ok(worstGapMs < 250, `the main thread stalled for ${worstGapMs} ms while the worker trained`);
+    assert.deepEqual(page.errors, []);
+    assert.deepEqual(page.outside, []);
+  } finally {
+    await page.close();
+  }
+});
