@@ -78,6 +78,11 @@ pub fn gaussian_kl_per_image(mu: Tensor<2>, log_var: Tensor<2>) -> Tensor<1> {
     (log_var.clone().add_scalar(1.0) - mu.square() - log_var.exp()).sum_dim(1).squeeze_dim(1).mul_scalar(-0.5)
 }
 
+/// Sum of absolute activations per image, `[batch]`.
+pub fn l1_per_image(activations: Tensor<2>) -> Tensor<1> {
+    activations.abs().sum_dim(1).squeeze_dim(1)
+}
+
 /// sum_j KL(rho || rho_hat_j), with rho_hat_j the mean of code unit j over the batch. `[1]`.
 pub fn sparsity_kl(code: Tensor<2>, rho: f32) -> Tensor<1> {
     let rho_hat = code.mean_dim(0).clamp(1e-6, 1.0 - 1e-6); // [1, latent]
@@ -155,10 +160,10 @@ pub fn compute(config: &ModelConfig, net: &AutoencoderNet, batch: Batch) -> Obje
     let reconstruction = reconstruction_per_image(config.loss, logits, batch.target).mean();
     let penalty: Option<(&'static str, Tensor<1>, f32)> = match config.kind {
         Kind::SparseL1 => {
-            let mut l1 = encoded.code.clone().abs().sum_dim(1).squeeze_dim::<1>(1).mean();
+            let mut l1 = l1_per_image(encoded.code.clone()).mean();
             if config.sparse_hidden {
                 for h in &encoded.hidden {
-                    l1 = l1 + h.clone().abs().sum_dim(1).squeeze_dim::<1>(1).mean();
+                    l1 = l1 + l1_per_image(h.clone()).mean();
                 }
             }
             Some(("l1", l1, config.sparsity_weight))
@@ -219,6 +224,12 @@ mod tests {
         let target = t2(vec![1.0, 0.25], [1, 2]);
         close(&values(reconstruction_per_image(ReconstructionLoss::Mse, logits.clone(), target.clone())), &[0.25 + 0.0625], 1e-6);
         close(&values(reconstruction_per_image(ReconstructionLoss::Mae, logits, target)), &[0.5 + 0.25], 1e-6);
+    }
+
+    #[test]
+    fn l1_matches_hand_computation() {
+        let code = t2(vec![0.5, -1.5, 0.0, 2.0], [2, 2]);
+        close(&values(l1_per_image(code)), &[2.0, 2.0], 1e-7);
     }
 
     #[test]

@@ -223,3 +223,34 @@ fn divergence_is_a_clear_error_and_keeps_the_last_good_weights() {
     let out = block_on(model.reconstruct(&first(&test, 4))).unwrap();
     assert!(out.iter().all(|v| v.is_finite()), "the kept weights are the last finite ones");
 }
+
+#[test]
+fn progress_cancellation_and_validation_split() {
+    use autoencoders::train::{Control, StepProgress, TrainObserver};
+    struct StopAfter(usize, Vec<StepProgress>);
+    impl TrainObserver for StopAfter {
+        fn on_step(&mut self, p: &StepProgress) -> Control {
+            self.1.push(p.clone());
+            if self.1.len() >= self.0 { Control::Stop } else { Control::Continue }
+        }
+    }
+    let (train, _) = mnist();
+    let data = first(&train, 400);
+    let mut model = Autoencoder::new(small(Kind::SparseL1, Architecture::Dense), 1, Device::flex()).unwrap();
+    let cfg = TrainConfig { epochs: 5, batch_size: 50, validation_split: 0.25, seed: 3, ..Default::default() };
+    let mut observer = StopAfter(3, Vec::new());
+    let history = block_on(model.train(&data, None, &cfg, &mut observer)).unwrap();
+    assert!(history.cancelled);
+    assert_eq!(history.steps, 3);
+    let steps: Vec<usize> = observer.1.iter().map(|p| p.global_step).collect();
+    assert_eq!(steps, vec![1, 2, 3]);
+    assert_eq!(observer.1[0].steps_per_epoch, 6, "300 training images after a 25% validation split, batches of 50");
+    assert_eq!(observer.1[0].terms.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["reconstruction", "l1"]);
+
+    // A full run reports a validation loss per epoch, and resumes from where it stopped.
+    let cfg = TrainConfig { epochs: 2, ..cfg };
+    let history = block_on(model.train(&data, None, &cfg, &mut Silent)).unwrap();
+    assert!(!history.cancelled);
+    assert_eq!(history.epochs.len(), 2);
+    assert!(history.epochs.iter().all(|e| e.validation_loss.is_some_and(f32::is_finite)));
+}

@@ -132,10 +132,10 @@ async fn webgpu_is_refused_with_no_webgpu_when_unavailable_and_auto_reports_its_
     // Hide WebGPU the way a browser without it looks: navigator.gpu is undefined.
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
     let hidden = object(&[("value", JsValue::UNDEFINED), ("configurable", true.into())]);
-    Reflect::define_property(navigator.unchecked_ref(), &"gpu".into(), hidden.unchecked_ref()).unwrap();
+    Reflect::define_property(navigator.unchecked_ref::<Object>(), &"gpu".into(), hidden.unchecked_ref::<Object>()).unwrap();
     let refused = Autoencoder::create(small_config(), object(&[("backend", "webgpu".into())])).await.err();
     let fallback = Autoencoder::create(small_config(), object(&[("backend", "auto".into())])).await;
-    Reflect::delete_property(navigator.unchecked_ref(), &"gpu".into()).unwrap();
+    Reflect::delete_property(navigator.unchecked_ref::<Object>(), &"gpu".into()).unwrap();
     let err = refused.expect("webgpu without navigator.gpu is refused");
     assert_eq!(error_code(&err), "NO_WEBGPU");
     assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("backend: 'cpu'"));
@@ -225,4 +225,33 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B
     })
     .await;
     (ra.unwrap(), rb.unwrap())
+}
+
+#[wasm_bindgen_test]
+async fn every_kind_trains_through_the_js_train_call() {
+    let kinds = ["undercomplete", "sparseL1", "sparseKl", "contractive", "denoising", "variational", "paired"];
+    for architecture in ["dense", "conv"] {
+        for kind in kinds {
+            let shape = js_sys::Array::of3(&1.into(), &(SIDE as u32).into(), &(SIDE as u32).into());
+            let config = object(&[
+                ("kind", kind.into()),
+                ("architecture", architecture.into()),
+                ("inputShape", shape.into()),
+                ("convChannels", js_sys::Array::of2(&4.into(), &8.into()).into()),
+                ("hidden", js_sys::Array::of1(&16.into()).into()),
+                ("latent", 4.into()),
+            ]);
+            let model = Autoencoder::create(config, object(&[("backend", "cpu".into())])).await.unwrap();
+            let mut options = vec![("epochs", JsValue::from(1000)), ("batchSize", 16.into()), ("learningRate", 0.01.into()), ("maxSteps", 30.into())];
+            if kind == "paired" {
+                // Segmentation-style: learn to output the transposed bars.
+                let targets = bars(16).to_vec();
+                let transposed: Vec<f32> = (0..16 * PIXELS).map(|i| targets[(i / PIXELS) * PIXELS + (i % SIDE) * SIDE + (i % PIXELS) / SIDE]).collect();
+                options.push(("targets", Float32Array::from(&transposed[..]).into()));
+            }
+            let history = model.train(bars(16).into(), object(&options)).await.unwrap_or_else(|e| panic!("{kind} {architecture}: {e:?}"));
+            let losses = step_losses(&history);
+            assert!(losses.last().unwrap() < &losses[0], "{kind} {architecture}: {losses:?}");
+        }
+    }
 }
