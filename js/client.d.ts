@@ -1,9 +1,9 @@
 import type {
   AdapterInfo, CreateOptions, Corruption, ImageInput, InpaintOptions, InterpolateOptions, LoadOptions,
   ModelConfig, SampleOptions, TrainHistory, TrainOptions,
-} from './autoencoders';
+} from './autoencoders.js';
 
-export * from './autoencoders';
+export * from './autoencoders.js';
 
 /** A dedicated worker that runs models; pass it as `{ worker }` to share one between models. */
 export class AutoencoderWorkerHost {

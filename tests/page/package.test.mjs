@@ -89,11 +89,13 @@ export async function run(pixels: Uint8Array): Promise<number> {
 }
 `;
 
-// Each line must be rejected by the types: an unknown option, a wrong kind, a wrong return use.
+// Each must be rejected by the types, for the reason given: an unknown option, a wrong kind, a
+// wrong use of a result, a wrong worker option.
 const WRONG_TS = [
-  `import { Autoencoder } from 'autoencoders'; export const f = (m: Autoencoder) => m.train(new Uint8Array(4), { epoch: 3 });`,
-  `import { type ModelConfig } from 'autoencoders'; export const c: ModelConfig = { kind: 'sparse' };`,
-  `import { Autoencoder } from 'autoencoders'; export const f = async (m: Autoencoder) => { const s: string = await m.encode(new Uint8Array(4)); return s; };`,
+  [`import { Autoencoder } from 'autoencoders'; export const f = (m: Autoencoder) => m.train(new Uint8Array(4), { epoch: 3 });`, /'epoch' does not exist/],
+  [`import { type ModelConfig } from 'autoencoders'; export const c: ModelConfig = { kind: 'sparse' };`, /"sparse"/],
+  [`import { Autoencoder } from 'autoencoders'; export const f = async (m: Autoencoder) => { const s: string = await m.encode(new Uint8Array(4)); return s; };`, /Float32Array.*not assignable to type 'string'/],
+  [`import { WorkerAutoencoder } from 'autoencoders/worker'; export const m = WorkerAutoencoder.create({}, { backend: 'tpu' });`, /"tpu"/],
 ];
 
 before(() => {
@@ -111,7 +113,7 @@ after(() => rmSync(project, { recursive: true, force: true }));
 function tsc(file, source) {
   writeFileSync(join(project, 'src', file), source);
   const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-    '--lib', 'es2022,dom', '--skipLibCheck', 'false', join(project, 'src', file)];
+    '--lib', 'es2022,dom,esnext.disposable', '--skipLibCheck', 'false', join(project, 'src', file)];
   try {
     execFileSync(join(root, 'node_modules', '.bin', 'tsc'), args, { cwd: project, stdio: 'pipe' });
     return '';
@@ -122,9 +124,9 @@ function tsc(file, source) {
 
 test('the package typechecks a TypeScript consumer, and its types reject misuse', () => {
   assert.equal(tsc('consumer.ts', CONSUMER_TS), '', 'a correct consumer compiles');
-  WRONG_TS.forEach((source, i) => {
+  WRONG_TS.forEach(([source, reason], i) => {
     const output = tsc(`wrong${i}.ts`, source);
-    assert.match(output, /error TS/, `misuse ${i} must not compile: ${source}`);
+    assert.match(output, reason, `misuse ${i} must fail to compile for the right reason: ${source}\n${output}`);
   });
 });
 
