@@ -17,12 +17,21 @@ export default (_env, argv) => ({
   },
   resolve: {
     // The demo uses the package exactly as an npm user would: `import ... from 'autoencoders'`.
-    alias: { autoencoders$: resolve(root, 'pkg/autoencoders.js') },
+    alias: {
+      autoencoders$: resolve(root, 'pkg/autoencoders.js'),
+      'autoencoders/worker$': resolve(root, 'pkg/client.js'),
+    },
   },
   performance: { hints: false },
   devtool: 'source-map',
   plugins: [
     new HtmlWebpackPlugin({ template: './www/index.html' }),
-    new CopyWebpackPlugin({ patterns: [{ from: 'data/mnist.bin', to: 'data/mnist.bin' }] }),
+    new CopyWebpackPlugin({
+      patterns: [
+        { from: 'data/mnist.bin', to: 'data/mnist.bin' },
+        { from: 'www/style.css', to: 'style.css' },
+        { from: 'www/models', to: 'models' },
+      ],
+    }),
   ],
 });

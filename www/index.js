@@ -1,75 +1,64 @@
-import init, { Autoencoder } from 'autoencoders';
+// The teaching demo: one page of panels sharing one model store. Each panel mounts lazily the
+// first time it is shown; every model runs in the package's worker.
 import { loadMnist } from './mnist.js';
-import { drawGray, makeCanvases } from './draw.js';
+import { el } from './ui.js';
+import { mountTrain } from './panels/train.js';
+import { mountDenoise } from './panels/denoise.js';
+import { mountInpaint } from './panels/inpaint.js';
+import { mountInterpolate } from './panels/interpolate.js';
+import { mountSample } from './panels/sample.js';
+import { mountImages } from './panels/images.js';
+import { mountModels } from './panels/models.js';
 
-const $ = (id) => document.getElementById(id);
-const SHOWN = 10;
-let model = null;
-let abort = null;
-
-function setStatus(text, state) {
-  $('status').textContent = text;
-  document.body.dataset.state = state;
-}
-
-/// One held-out digit of each class, 0 to 9.
-function shownDigits(mnist) {
-  const out = new Uint8Array(SHOWN * mnist.size);
-  for (let digit = 0; digit < SHOWN; digit++) {
-    const i = mnist.test.labels.indexOf(digit);
-    out.set(mnist.test.pixels.subarray(i * mnist.size, (i + 1) * mnist.size), digit * mnist.size);
-  }
-  return out;
-}
-
-async function showReconstructions(mnist, canvases) {
-  const out = await model.reconstruct(shownDigits(mnist));
-  canvases.forEach((c, i) => drawGray(c, out.subarray(i * mnist.size, (i + 1) * mnist.size), mnist.cols, mnist.rows));
-}
+const PANELS = [
+  ['train', 'Train', mountTrain],
+  ['denoise', 'Denoise', mountDenoise],
+  ['inpaint', 'Inpaint', mountInpaint],
+  ['interpolate', 'Interpolate', mountInterpolate],
+  ['sample', 'Sample', mountSample],
+  ['images', 'Your images', mountImages],
+  ['models', 'Models', mountModels],
+];
 
 async function main() {
-  await init();
   const mnist = await loadMnist();
-  const originals = makeCanvases($('originals'), SHOWN, 'original digit');
-  const reconstructions = makeCanvases($('reconstructions'), SHOWN, 'reconstructed digit');
-  const shown = shownDigits(mnist);
-  originals.forEach((c, i) => drawGray(c, shown.subarray(i * mnist.size, (i + 1) * mnist.size), mnist.cols, mnist.rows));
+  const nav = document.querySelector('nav');
+  const main = document.getElementById('panels');
+  main.replaceChildren();
+  const tabs = [];
+  const mounted = new Map();
 
-  $('train').addEventListener('click', async () => {
-    $('train').disabled = true;
-    $('stop').disabled = false;
-    abort = new AbortController();
-    try {
-      if (!model || model.backend !== $('backend').value) {
-        setStatus('Starting the backend…', 'starting');
-        model = await Autoencoder.create(
-          { inputShape: [1, 28, 28], hidden: [256], latent: 32, loss: 'bce' },
-          { backend: $('backend').value, seed: 1 },
-        );
-        $('backend-used').textContent = model.backend;
-      }
-      setStatus('Training…', 'training');
-      const steps = Number($('steps').value);
-      const history = await model.train(mnist.train.pixels, {
-        epochs: 1000, batchSize: 64, learningRate: Number($('lr').value), maxSteps: steps, seed: 1,
-        signal: abort.signal,
-        onProgress: (p) => {
-          $('loss').textContent = p.loss.toFixed(2);
-          $('step').textContent = String(p.globalStep);
-        },
-      });
-      await showReconstructions(mnist, reconstructions);
-      setStatus(history.cancelled ? 'Stopped.' : 'Done.', 'done');
-    } catch (error) {
-      setStatus(`Error${error.code ? ` (${error.code})` : ''}: ${error.message}`, 'error');
-    } finally {
-      $('train').disabled = false;
-      $('stop').disabled = true;
+  async function show(id, focus = false) {
+    for (const { id: other, tab, panel } of tabs) {
+      const on = other === id;
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+      panel.hidden = !on;
+      if (on && focus) tab.focus();
     }
+    const entry = tabs.find((t) => t.id === id);
+    if (!mounted.has(id)) mounted.set(id, entry.mount(entry.panel, mnist) ?? {});
+    history.replaceState(null, '', `#${id}`);
+    await mounted.get(id).show?.();
+  }
+
+  PANELS.forEach(([id, label, mount], i) => {
+    const tab = el('button', { role: 'tab', id: `tab-${id}`, 'aria-controls': `panel-${id}`, type: 'button' }, label);
+    const panel = el('section', { role: 'tabpanel', id: `panel-${id}`, 'aria-labelledby': `tab-${id}`, hidden: true });
+    tab.addEventListener('click', () => show(id));
+    tab.addEventListener('keydown', (e) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      if (step) show(PANELS[(i + step + PANELS.length) % PANELS.length][0], true);
+    });
+    nav.append(tab);
+    main.append(panel);
+    tabs.push({ id, tab, panel, mount });
   });
-  $('stop').addEventListener('click', () => abort?.abort());
-  $('train').disabled = false;
-  setStatus('Ready: press Train.', 'ready');
+  const start = location.hash.slice(1);
+  await show(PANELS.some(([id]) => id === start) ? start : 'train');
+  document.body.dataset.ready = 'true';
 }
 
-main().catch((error) => setStatus(`Error: ${error.message}`, 'error'));
+main().catch((error) => {
+  document.getElementById('panels').textContent = `Could not start the demo: ${error.message}`;
+});

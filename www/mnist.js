@@ -25,9 +25,12 @@ export function parseMnist(bytes) {
     indices.forEach((src, dst) => out.set(pixels.subarray(src * size, (src + 1) * size), dst * size));
     return out;
   };
-  return {
-    rows, cols, size,
-    train: { pixels: gather(train), labels: Uint8Array.from(train, (i) => labels[i]), count: train.length },
-    test: { pixels: gather(test), labels: Uint8Array.from(test, (i) => labels[i]), count: test.length },
-  };
+  const set = (indices) => ({
+    pixels: gather(indices),
+    labels: Uint8Array.from(indices, (i) => labels[i]),
+    count: indices.length,
+    /** Image i as floats in [0, 1]. */
+    image(i) { return Float32Array.from(this.pixels.subarray(i * size, (i + 1) * size), (v) => v / 255); },
+  });
+  return { rows, cols, size, train: set(train), test: set(test) };
 }

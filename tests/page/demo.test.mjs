@@ -1,43 +1,234 @@
-// The served demo page: loads the package, trains, and draws reconstructions.
-import { test } from 'node:test';
+// The teaching demo, panel by panel, in headless Chromium: each renders, its canvases are not
+// blank, and its interaction changes the output. A screenshot of each panel goes to test-results/.
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startDemo, canvasPixels } from './helpers.mjs';
+import { deflateSync } from 'node:zlib';
+import { startDemo } from './helpers.mjs';
 
-const meanAbs = (a, b) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
-const spread = (a) => Math.max(...a) - Math.min(...a);
+let demo;
+let page;
 
-test('the demo trains on the CPU backend and draws real reconstructions', { timeout: 240_000 }, async () => {
-  const demo = await startDemo();
-  try {
-    const { page } = demo;
-    await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
-    const original = await canvasPixels(page, '#originals canvas');
-    assert.ok(spread(original) > 200, 'the original digit is drawn');
+before(async () => {
+  demo = await startDemo();
+  page = demo.page;
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  mkdirSync('test-results', { recursive: true });
+});
 
-    await page.selectOption('#backend', 'cpu');
-    await page.fill('#steps', '80');
-    await page.click('#train');
-    await page.waitForSelector('body[data-state="done"]', { timeout: 180_000 });
+after(async () => {
+  assert.deepEqual(demo.errors, [], 'no uncaught page errors');
+  assert.deepEqual(demo.outside, [], 'no request leaves the local server');
+  await demo.close();
+});
 
-    assert.equal(await page.textContent('#backend-used'), 'cpu');
-    assert.equal(await page.textContent('#step'), '80');
-    const loss = Number(await page.textContent('#loss'));
-    assert.ok(loss > 0 && loss < 200, `BCE per image after 80 steps should be below 200 nats, got ${loss}`);
+const panel = (id) => page.locator(`#panel-${id}`);
 
-    const reconstruction = await canvasPixels(page, '#reconstructions canvas');
-    assert.ok(spread(reconstruction) > 100, 'the reconstruction is not blank');
-    const black = original.map(() => 0);
-    const errorOfModel = meanAbs(reconstruction, original);
-    const errorOfBlank = meanAbs(black, original);
-    assert.ok(errorOfModel < 0.8 * errorOfBlank,
-      `the reconstruction should be closer to the digit than a blank image is: ${errorOfModel} vs ${errorOfBlank}`);
+async function open(id) {
+  await page.click(`#tab-${id}`);
+  await page.waitForSelector(`#panel-${id}:not([hidden])`);
+}
 
-    mkdirSync('test-results', { recursive: true });
-    await page.screenshot({ path: 'test-results/demo-trained-cpu.png', fullPage: true });
-    assert.deepEqual(demo.errors, [], 'no uncaught page errors');
-    assert.deepEqual(demo.outside, [], 'no request leaves the local server');
-  } finally {
-    await demo.close();
+async function settled(id, timeout = 120_000) {
+  await page.waitForFunction((id) => {
+    const s = document.querySelector(`#panel-${id}`).dataset.state;
+    return s && !['starting', 'training', 'busy'].includes(s);
+  }, id, { timeout });
+  const state = await panel(id).getAttribute('data-state');
+  assert.notEqual(state, 'error', await panel(id).locator('.status').textContent());
+}
+
+/** Gray values of a canvas and their spread (0 for a blank canvas). */
+async function pixels(locator) {
+  return locator.evaluate((canvas) => {
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const values = Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]);
+    return { values, spread: Math.max(...values) - Math.min(...values) };
+  });
+}
+
+async function screenshot(id) {
+  await panel(id).screenshot({ path: `test-results/panel-${id}.png` });
+}
+
+const differs = (a, b) => a.values.length !== b.values.length || a.values.some((v, i) => v !== b.values[i]);
+
+test('denoise: the noise slider changes the noisy digit and the denoised PSNR beats the noisy one', { timeout: 120_000 }, async () => {
+  await open('denoise');
+  await settled('denoise');
+  const noisy = panel('denoise').locator('figure canvas').nth(1);
+  for (const i of [0, 2]) assert.ok((await pixels(panel('denoise').locator('figure canvas').nth(i))).spread > 100, `canvas ${i} is drawn`);
+  const before = await pixels(noisy);
+  await panel('denoise').getByLabel('Level').fill('0.6');
+  await page.waitForFunction(() => document.querySelector('#panel-denoise .readout').textContent.includes('→'));
+  await settled('denoise');
+  assert.ok(differs(before, await pixels(noisy)), 'the slider changes the noisy canvas');
+  const readout = panel('denoise').locator('.readout');
+  const [pNoisy, pDenoised] = [Number(await readout.getAttribute('data-noisy')), Number(await readout.getAttribute('data-denoised'))];
+  assert.ok(pDenoised > pNoisy + 3, `denoised ${pDenoised} dB should beat noisy ${pNoisy} dB`);
+  await screenshot('denoise');
+});
+
+test('inpaint: painting a mask changes the inpainted digit; a random block is filled better than black', { timeout: 120_000 }, async () => {
+  await open('inpaint');
+  await settled('inpaint');
+  const filled = panel('inpaint').locator('figure canvas').nth(1);
+  const before = await pixels(filled);
+  assert.ok(before.spread > 100, 'the digit is drawn');
+  const box = await panel('inpaint').locator('canvas.paintable').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 12 });
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelector('#panel-inpaint .readout').dataset.hiddenPsnr);
+  await settled('inpaint');
+  assert.ok(differs(before, await pixels(filled)), 'drawing a mask changes the inpainted canvas');
+  await panel('inpaint').getByRole('button', { name: 'Clear mask' }).click();
+  await panel('inpaint').getByRole('button', { name: 'Random block' }).click();
+  await page.waitForFunction(() => document.querySelector('#panel-inpaint .readout').dataset.hiddenPsnr);
+  await settled('inpaint');
+  const text = await panel('inpaint').locator('.readout').textContent();
+  const [filledDb, blackDb] = text.match(/-?[\d.]+(?= dB)/g).map(Number);
+  assert.ok(filledDb > blackDb, `inpainted ${filledDb} dB vs black ${blackDb} dB`);
+  await screenshot('inpaint');
+});
+
+test('interpolate: the strip is drawn and scrubbing changes the frame', { timeout: 120_000 }, async () => {
+  await open('interpolate');
+  await settled('interpolate');
+  assert.ok((await pixels(panel('interpolate').locator('canvas.strip'))).spread > 100);
+  const frame = panel('interpolate').locator('figure canvas');
+  const first = await pixels(frame);
+  await panel('interpolate').getByLabel('Scrub').fill('9');
+  await page.waitForFunction(() => document.querySelector('#panel-interpolate figcaption').textContent.startsWith('step 9'));
+  assert.ok(differs(first, await pixels(frame)), 'scrubbing changes the frame');
+  await screenshot('interpolate');
+});
+
+test('sample: re-rolling changes the grid; the 2-D latent map is drawn and a click decodes a point', { timeout: 120_000 }, async () => {
+  await open('sample');
+  await settled('sample');
+  const grid = panel('sample').locator('canvas.grid');
+  const first = await pixels(grid);
+  assert.ok(first.spread > 100, 'samples are drawn');
+  await panel('sample').getByRole('button', { name: 'Re-roll' }).click();
+  await page.waitForFunction(() => document.querySelector('#panel-sample input[type=number]').value === '2');
+  await settled('sample');
+  assert.ok(differs(first, await pixels(grid)), 're-rolling changes the grid');
+  assert.ok((await pixels(panel('sample').locator('canvas.latent-map'))).spread > 100, 'the latent map is drawn');
+  const scatter = panel('sample').locator('canvas.scatter');
+  const box = await scatter.boundingBox();
+  await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await page.waitForFunction(() => document.querySelector('#panel-sample .map-section figcaption').textContent.startsWith('z ='));
+  assert.ok((await pixels(panel('sample').locator('.map-section figure canvas'))).spread > 50, 'the clicked point is decoded');
+  await screenshot('sample');
+});
+
+/** A grayscale PNG (8-bit) of `side x side`, encoded here so the test needs no image files. */
+function png(side, pixel) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header[8] = 8; // bit depth
+  header[9] = 0; // grayscale
+  const raw = Buffer.alloc(side * (side + 1));
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) raw[y * (side + 1) + 1 + x] = pixel(x, y);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('your images: an uploaded PNG is resized, and fine-tuning changes its reconstruction and lowers its loss', { timeout: 180_000 }, async () => {
+  await open('images');
+  // A dark ring on white paper, 56x56: resized to 28x28 and inverted to MNIST's light-on-dark.
+  const ring = png(56, (x, y) => (Math.abs(Math.hypot(x - 28, y - 28) - 16) < 4 ? 20 : 240));
+  const cross = png(56, (x, y) => (Math.abs(x - y) < 4 || Math.abs(x + y - 56) < 4 ? 20 : 240));
+  await panel('images').getByLabel('Image files').setInputFiles([
+    { name: 'ring.png', mimeType: 'image/png', buffer: ring },
+    { name: 'cross.png', mimeType: 'image/png', buffer: cross },
+  ]);
+  await page.waitForSelector('#panel-images[data-state="loaded"]');
+  assert.ok((await pixels(panel('images').locator('canvas.previews').first())).spread > 100, 'previews are drawn');
+  await panel('images').getByLabel('Epochs').fill('40');
+  await panel('images').getByRole('button', { name: 'Fine-tune on these images' }).click();
+  await page.waitForSelector('#panel-images[data-state="done"], #panel-images[data-state="error"]', { timeout: 170_000 });
+  await settled('images');
+  const readout = panel('images').locator('.readout');
+  const [before, after] = [Number(await readout.getAttribute('data-before')), Number(await readout.getAttribute('data-after'))];
+  assert.ok(after < before * 0.7, `fine-tuning lowers the reconstruction error: ${before} -> ${after}`);
+  const [b, a] = [await pixels(panel('images').locator('canvas.previews').nth(1)), await pixels(panel('images').locator('canvas.previews').nth(2))];
+  assert.ok(differs(b, a), 'the reconstruction changes');
+  await screenshot('images');
+});
+
+async function trainFromScratch(backend, steps) {
+  await open('train');
+  await panel('train').getByLabel('Kind').selectOption('variational');
+  await panel('train').getByLabel('Backend').selectOption(backend);
+  await panel('train').getByLabel('Epochs').fill('1');
+  await panel('train').getByLabel('Stop after steps').fill(String(steps));
+  await panel('train').getByRole('button', { name: 'Train from scratch' }).click();
+  await page.waitForSelector('#panel-train[data-state="done"], #panel-train[data-state="error"]', { timeout: 280_000 });
+  await settled('train');
+  assert.match(await panel('train').locator('.backend-used').textContent(), backend === 'cpu' ? /CPU/ : /WebGPU/);
+  assert.match(await panel('train').locator('.readout').textContent(), new RegExp(`step ${steps}/`));
+  assert.ok((await pixels(panel('train').locator('canvas.samples'))).spread > 100, 'reconstructions are drawn');
+}
+
+test('train: from scratch on the CPU backend, stop and resume, and the trained model reaches the other panels', { timeout: 300_000 }, async () => {
+  await trainFromScratch('cpu', 40);
+  const chart = await pixels(panel('train').locator('canvas.chart'));
+  assert.ok(chart.spread > 100, 'the loss chart is drawn');
+  // Stop a long run, then resume it.
+  await panel('train').getByLabel('Stop after steps').fill('');
+  await panel('train').getByLabel('Epochs').fill('50');
+  await panel('train').getByRole('button', { name: 'Resume' }).click();
+  await page.waitForSelector('#panel-train[data-state="training"]');
+  await page.waitForFunction(() => /step [2-9]\d*\//.test(document.querySelector('#panel-train .readout').textContent));
+  await panel('train').getByRole('button', { name: 'Stop' }).click();
+  await page.waitForSelector('#panel-train[data-state="done"]');
+  assert.match(await panel('train').locator('.status').textContent(), /Stopped after \d+ steps/);
+  await screenshot('train');
+  // The trained model is offered to the other panels.
+  await open('sample');
+  await panel('sample').getByLabel('Model').selectOption('trained');
+  await settled('sample');
+  assert.ok((await pixels(panel('sample').locator('canvas.grid'))).spread > 50);
+});
+
+test('train: from scratch on WebGPU (SwiftShader here, so only a few steps)', { timeout: 300_000 }, async () => {
+  await trainFromScratch('webgpu', 4);
+});
+
+test('models: pretrained models are listed; a model saves to a file and loads back', { timeout: 120_000 }, async () => {
+  await open('models');
+  await page.waitForFunction(() => document.querySelectorAll('#panel-models .model-list li').length === 4);
+  await panel('models').getByLabel('Model', { exact: true }).selectOption('vae-2d');
+  const [download] = await Promise.all([page.waitForEvent('download'), panel('models').getByRole('button', { name: 'Save to a file' }).click()]);
+  const path = await download.path();
+  await panel('models').getByLabel('Load a model file').setInputFiles(path);
+  await page.waitForSelector('#panel-models[data-state="loaded"]');
+  assert.match(await panel('models').locator('.status').textContent(), /variational model/);
+  await screenshot('models');
+});
+
+test('every panel is reachable with the keyboard', async () => {
+  await page.focus('#tab-train');
+  for (const id of ['denoise', 'inpaint', 'interpolate', 'sample', 'images', 'models']) {
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => document.activeElement.id), `tab-${id}`);
+    assert.equal(await page.isVisible(`#panel-${id}`), true);
   }
 });
