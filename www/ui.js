@@ -15,10 +15,10 @@ export function el(tag, attributes = {}, ...children) {
 
 let ids = 0;
 
-/** A <label> wrapping a control, with a visible text. */
+/** A control with a visible <label> above it (the label alone names the control). */
 export function labelled(text, control) {
   control.id ||= `control-${++ids}`;
-  return el('label', { for: control.id }, el('span', {}, text), control);
+  return el('div', { class: 'field' }, el('label', { for: control.id }, text), control);
 }
 
 export function select(options, value, attributes = {}) {

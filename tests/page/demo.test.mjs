@@ -43,7 +43,9 @@ async function pixels(locator) {
   return locator.evaluate((canvas) => {
     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
     const values = Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]);
-    return { values, spread: Math.max(...values) - Math.min(...values) };
+    let [lo, hi] = [255, 0];
+    for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    return { values, spread: hi - lo };
   });
 }
 
@@ -75,6 +77,7 @@ test('inpaint: painting a mask changes the inpainted digit; a random block is fi
   const filled = panel('inpaint').locator('figure canvas').nth(1);
   const before = await pixels(filled);
   assert.ok(before.spread > 100, 'the digit is drawn');
+  await panel('inpaint').locator('canvas.paintable').scrollIntoViewIfNeeded();
   const box = await panel('inpaint').locator('canvas.paintable').boundingBox();
   await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
   await page.mouse.down();
@@ -117,8 +120,7 @@ test('sample: re-rolling changes the grid; the 2-D latent map is drawn and a cli
   assert.ok(differs(first, await pixels(grid)), 're-rolling changes the grid');
   assert.ok((await pixels(panel('sample').locator('canvas.latent-map'))).spread > 100, 'the latent map is drawn');
   const scatter = panel('sample').locator('canvas.scatter');
-  const box = await scatter.boundingBox();
-  await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await scatter.click({ position: { x: 210, y: 210 } });
   await page.waitForFunction(() => document.querySelector('#panel-sample .map-section figcaption').textContent.startsWith('z ='));
   assert.ok((await pixels(panel('sample').locator('.map-section figure canvas'))).spread > 50, 'the clicked point is decoded');
   await screenshot('sample');
@@ -155,7 +157,7 @@ test('your images: an uploaded PNG is resized, and fine-tuning changes its recon
   // A dark ring on white paper, 56x56: resized to 28x28 and inverted to MNIST's light-on-dark.
   const ring = png(56, (x, y) => (Math.abs(Math.hypot(x - 28, y - 28) - 16) < 4 ? 20 : 240));
   const cross = png(56, (x, y) => (Math.abs(x - y) < 4 || Math.abs(x + y - 56) < 4 ? 20 : 240));
-  await panel('images').getByLabel('Image files').setInputFiles([
+  await panel('images').getByLabel('Image files', { exact: true }).setInputFiles([
     { name: 'ring.png', mimeType: 'image/png', buffer: ring },
     { name: 'cross.png', mimeType: 'image/png', buffer: cross },
   ]);

@@ -10,7 +10,7 @@ export function mountDenoise(root, mnist) {
   const noise = select([
     { value: 'gaussian', label: 'Gaussian noise' }, { value: 'saltPepper', label: 'salt and pepper' }, { value: 'masking', label: 'masking (pixel dropout)' },
   ], 'gaussian');
-  const level = slider(0, 1, 0.05, 0.4, { 'aria-describedby': 'noise-level-value' });
+  const level = slider(0, 1, 0.05, 0.4);
   const levelValue = el('output', { id: 'noise-level-value' }, '0.40');
   const clean = figure('clean');
   const noisy = figure('noisy');

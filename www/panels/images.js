@@ -33,7 +33,7 @@ async function toGray(file, side, invert) {
 export function mountImages(root, mnist) {
   const side = mnist.cols;
   const files = el('input', { type: 'file', accept: 'image/*', multiple: true });
-  const drop = el('div', { class: 'drop', tabindex: 0, role: 'button', 'aria-label': 'drop image files here, or press Enter to choose' }, 'Drop images here or choose files');
+  const drop = el('div', { class: 'drop', tabindex: 0, role: 'button', 'aria-label': 'drop pictures here, or press Enter to choose them' }, 'Drop images here or choose files');
   const invert = select([{ value: 'auto', label: 'automatic' }, { value: 'yes', label: 'always' }, { value: 'no', label: 'never' }], 'auto');
   const modelName = select([], 'vae-20d');
   const epochs = number(1, 500, 1, 30);

@@ -9,7 +9,7 @@ const STEPS = 10;
 export function mountInterpolate(root, mnist) {
   const modelName = select([], 'vae-20d');
   const method = select([{ value: 'linear', label: 'linear' }, { value: 'slerp', label: 'spherical (slerp)' }], 'slerp');
-  const scrub = slider(0, STEPS - 1, 1, 0, { 'aria-label': 'position along the path' });
+  const scrub = slider(0, STEPS - 1, 1, 0);
   const scrubValue = el('output', {}, '0');
   const strip = el('canvas', { class: 'strip', role: 'img', 'aria-label': 'decoded steps from the first digit to the second' });
   const frame = figure('step 0', { width: 224, height: 224 });
