@@ -29,6 +29,14 @@ export function parseMnist(bytes) {
     pixels: gather(indices),
     labels: Uint8Array.from(indices, (i) => labels[i]),
     count: indices.length,
+    /** `n` images evenly spread over the set (so every digit class appears), with their labels. */
+    spread(n) {
+      const step = this.count / n;
+      const picks = Array.from({ length: n }, (_, k) => Math.floor(k * step));
+      const pixels = new Uint8Array(n * size);
+      picks.forEach((i, k) => pixels.set(this.pixels.subarray(i * size, (i + 1) * size), k * size));
+      return { pixels, labels: Uint8Array.from(picks, (i) => this.labels[i]) };
+    },
     /** Image i as floats in [0, 1]. */
     image(i) { return Float32Array.from(this.pixels.subarray(i * size, (i + 1) * size), (v) => v / 255); },
   });

@@ -76,3 +76,65 @@ export function digitPicker(mnist, label, initial, onChange) {
   input.addEventListener('change', update);
   return { node: el('span', { class: 'picker' }, labelled(label, input), shown), input, update, get index() { return Number(input.value); } };
 }
+
+/**
+ * A pad to draw a digit on with the mouse, a pen or a finger (or the keyboard: arrows move,
+ * Space paints), `side x side` pixels shown large. `values()` gives gray values in [0, 1].
+ */
+export function sketchPad(side, label, onChange) {
+  const values = new Float32Array(side * side);
+  const canvas = el('canvas', { class: 'sketch', role: 'img', 'aria-label': label, tabindex: 0, width: side, height: side });
+  canvas.style.touchAction = 'none';
+  const redraw = () => {
+    const g = canvas.getContext('2d');
+    const image = g.createImageData(side, side);
+    for (let i = 0; i < values.length; i++) {
+      const v = Math.round(values[i] * 255);
+      image.data.set([v, v, v, 255], i * 4);
+    }
+    g.putImageData(image, 0, 0);
+  };
+  // A soft round brush about 2.5 pixels wide, like a pen stroke in MNIST.
+  const stamp = (x, y) => {
+    for (let yy = Math.floor(y - 2); yy <= Math.ceil(y + 2); yy++) {
+      for (let xx = Math.floor(x - 2); xx <= Math.ceil(x + 2); xx++) {
+        if (xx < 0 || yy < 0 || xx >= side || yy >= side) continue;
+        const d = Math.hypot(xx + 0.5 - x, yy + 0.5 - y);
+        const ink = Math.max(0, Math.min(1, 1.6 - d * 0.8));
+        values[yy * side + xx] = Math.max(values[yy * side + xx], ink);
+      }
+    }
+    redraw();
+  };
+  let drawing = false;
+  let last = null;
+  const at = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return { x: ((e.clientX - r.left) / r.width) * side, y: ((e.clientY - r.top) / r.height) * side };
+  };
+  const line = (p) => {
+    const steps = last ? Math.ceil(Math.hypot(p.x - last.x, p.y - last.y) * 2) : 0;
+    for (let s = 1; s <= steps; s++) stamp(last.x + ((p.x - last.x) * s) / steps, last.y + ((p.y - last.y) * s) / steps);
+    stamp(p.x, p.y);
+    last = p;
+  };
+  canvas.addEventListener('pointerdown', (e) => { drawing = true; last = null; canvas.setPointerCapture(e.pointerId); line(at(e)); });
+  canvas.addEventListener('pointermove', (e) => { if (drawing) line(at(e)); });
+  canvas.addEventListener('pointerup', () => { drawing = false; onChange(values); });
+  let cursor = { x: side / 2, y: side / 2 };
+  canvas.addEventListener('keydown', (e) => {
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (moves[e.key]) {
+      cursor = { x: Math.max(0, Math.min(side - 1, cursor.x + moves[e.key][0])), y: Math.max(0, Math.min(side - 1, cursor.y + moves[e.key][1])) };
+      stamp(cursor.x, cursor.y);
+      e.preventDefault();
+    } else if (e.key === ' ' || e.key === 'Enter') {
+      onChange(values);
+      e.preventDefault();
+    }
+  });
+  const clear = el('button', { type: 'button' }, 'Clear drawing');
+  clear.addEventListener('click', () => { values.fill(0); redraw(); });
+  redraw();
+  return { node: el('figure', {}, canvas, el('figcaption', {}, label), clear), canvas, values: () => values, hasInk: () => values.some((v) => v > 0) };
+}

@@ -53,13 +53,23 @@ async function screenshot(id) {
   await panel(id).screenshot({ path: `test-results/panel-${id}.png` });
 }
 
+/** Drag a stroke across a canvas, from and to fractions of its size. */
+async function stroke(locator, from, to) {
+  await locator.scrollIntoViewIfNeeded();
+  const box = await locator.boundingBox();
+  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 15 });
+  await page.mouse.up();
+}
+
 const differs = (a, b) => a.values.length !== b.values.length || a.values.some((v, i) => v !== b.values[i]);
 
 test('denoise: the noise slider changes the noisy digit and the denoised PSNR beats the noisy one', { timeout: 120_000 }, async () => {
   await open('denoise');
   await settled('denoise');
-  const noisy = panel('denoise').locator('figure canvas').nth(1);
-  for (const i of [0, 2]) assert.ok((await pixels(panel('denoise').locator('figure canvas').nth(i))).spread > 100, `canvas ${i} is drawn`);
+  const noisy = panel('denoise').locator('figure canvas:not(.sketch)').nth(1);
+  for (const i of [0, 2]) assert.ok((await pixels(panel('denoise').locator('figure canvas:not(.sketch)').nth(i))).spread > 100, `canvas ${i} is drawn`);
   const before = await pixels(noisy);
   await panel('denoise').getByLabel('Level').fill('0.6');
   await page.waitForFunction(() => document.querySelector('#panel-denoise .readout').textContent.includes('→'));
@@ -68,13 +78,22 @@ test('denoise: the noise slider changes the noisy digit and the denoised PSNR be
   const readout = panel('denoise').locator('.readout');
   const [pNoisy, pDenoised] = [Number(await readout.getAttribute('data-noisy')), Number(await readout.getAttribute('data-denoised'))];
   assert.ok(pDenoised > pNoisy + 3, `denoised ${pDenoised} dB should beat noisy ${pNoisy} dB`);
+  // A digit drawn by hand becomes the clean image.
+  const cleanCanvas = panel('denoise').locator('figure canvas:not(.sketch)').nth(0);
+  const picked = await pixels(cleanCanvas);
+  await stroke(panel('denoise').locator('canvas.sketch'), [0.5, 0.15], [0.5, 0.85]);
+  await page.waitForFunction(() => document.querySelector('#panel-denoise select[id]') && [...document.querySelectorAll('#panel-denoise select')].some((s) => s.value === 'drawn'));
+  await settled('denoise');
+  await page.waitForTimeout(300);
+  await settled('denoise');
+  assert.ok(differs(picked, await pixels(cleanCanvas)), 'the drawing replaces the picked digit');
   await screenshot('denoise');
 });
 
 test('inpaint: painting a mask changes the inpainted digit; a random block is filled better than black', { timeout: 120_000 }, async () => {
   await open('inpaint');
   await settled('inpaint');
-  const filled = panel('inpaint').locator('figure canvas').nth(1);
+  const filled = panel('inpaint').locator('figure canvas:not(.sketch)').nth(1);
   const before = await pixels(filled);
   assert.ok(before.spread > 100, 'the digit is drawn');
   await panel('inpaint').locator('canvas.paintable').scrollIntoViewIfNeeded();
@@ -100,11 +119,16 @@ test('interpolate: the strip is drawn and scrubbing changes the frame', { timeou
   await open('interpolate');
   await settled('interpolate');
   assert.ok((await pixels(panel('interpolate').locator('canvas.strip'))).spread > 100);
-  const frame = panel('interpolate').locator('figure canvas');
+  const frame = panel('interpolate').locator('figure canvas:not(.sketch)');
   const first = await pixels(frame);
   await panel('interpolate').getByLabel('Scrub').fill('9');
-  await page.waitForFunction(() => document.querySelector('#panel-interpolate figcaption').textContent.startsWith('step 9'));
+  await page.waitForFunction(() => [...document.querySelectorAll('#panel-interpolate figcaption')].some((c) => c.textContent.startsWith('step 9')));
   assert.ok(differs(first, await pixels(frame)), 'scrubbing changes the frame');
+  const strip = await pixels(panel('interpolate').locator('canvas.strip'));
+  await stroke(panel('interpolate').locator('canvas.sketch'), [0.3, 0.3], [0.7, 0.7]);
+  await page.waitForTimeout(300);
+  await settled('interpolate');
+  assert.ok(differs(strip, await pixels(panel('interpolate').locator('canvas.strip'))), 'a drawn start digit changes the path');
   await screenshot('interpolate');
 });
 

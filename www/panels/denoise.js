@@ -1,7 +1,7 @@
 // Denoise: corrupt a digit (Gaussian, salt-and-pepper or masking, with a level slider) and let a
 // denoising autoencoder clean it. PSNR of the noisy and the denoised image against the clean one.
 import { drawGray, figure, psnr } from '../draw.js';
-import { el, labelled, select, slider, status, digitPicker, busy } from '../ui.js';
+import { el, labelled, select, slider, status, digitPicker, busy, sketchPad } from '../ui.js';
 import { getModel, modelChoices, onModelsChanged } from '../store.js';
 import { setOptions } from '../ui.js';
 
@@ -17,12 +17,16 @@ export function mountDenoise(root, mnist) {
   const denoised = figure('denoised');
   const readout = el('p', { class: 'readout' }, '–');
   let index = 0;
-  const picker = digitPicker(mnist, 'Digit', 3, (i) => { index = i; update(); });
+  let source = 'mnist';
+  const sourceSelect = select([{ value: 'mnist', label: 'a held-out digit' }, { value: 'drawn', label: 'my drawing' }], 'mnist');
+  const pad = sketchPad(mnist.cols, 'draw a digit here', () => { sourceSelect.value = 'drawn'; source = 'drawn'; update(); });
+  const picker = digitPicker(mnist, 'Digit', 650, (i) => { index = i; sourceSelect.value = 'mnist'; source = 'mnist'; update(); });
+  sourceSelect.addEventListener('change', () => { source = sourceSelect.value; update(); });
   root.append(
     el('h2', {}, 'Denoise'),
     el('p', { class: 'explain' }, 'A denoising autoencoder was trained to map corrupted digits to clean ones. Add noise, and watch it clean up.'),
-    el('div', { class: 'controls' }, labelled('Model', modelName), picker.node, labelled('Noise', noise), labelled('Level', level), levelValue),
-    el('div', { class: 'row' }, clean.fig, noisy.fig, denoised.fig),
+    el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Clean image', sourceSelect), picker.node, labelled('Noise', noise), labelled('Level', level), levelValue),
+    el('div', { class: 'row' }, pad.node, clean.fig, noisy.fig, denoised.fig),
     readout,
   );
   const setStatus = status(root);
@@ -32,7 +36,7 @@ export function mountDenoise(root, mnist) {
     levelValue.textContent = Number(level.value).toFixed(2);
     const run = async () => {
       const model = await getModel(modelName.value);
-      const image = mnist.test.image(index);
+      const image = source === 'drawn' ? Float32Array.from(pad.values()) : mnist.test.image(index);
       const value = Number(level.value);
       const corruption = noise.value === 'gaussian' ? { type: 'gaussian', sigma: value } : { type: noise.value, fraction: value };
       const corrupted = await model.corrupt(image, corruption, 7);

@@ -20,7 +20,7 @@ export function mountInpaint(root, mnist) {
   paint.canvas.tabIndex = 0;
   const readout = el('p', { class: 'readout' }, '–');
   let index = 0;
-  const picker = digitPicker(mnist, 'Digit', 7, (i) => { index = i; update(); });
+  const picker = digitPicker(mnist, 'Digit', 1450, (i) => { index = i; update(); });
   root.append(
     el('h2', {}, 'Inpaint'),
     el('p', { class: 'explain' }, 'Hide part of a digit: the autoencoder guesses the missing pixels from what it learned digits look like. Drag on the left canvas (arrow keys and Space also paint).'),

@@ -1,7 +1,7 @@
 // Interpolate: walk from one digit's code to another's and decode each step. Linear or spherical
 // (slerp, which stays where a VAE's prior puts its mass). A slider scrubs through the path.
 import { drawGray, drawGrid, figure } from '../draw.js';
-import { el, labelled, select, slider, status, digitPicker, busy, setOptions } from '../ui.js';
+import { el, labelled, select, slider, status, digitPicker, busy, setOptions, sketchPad } from '../ui.js';
 import { getModel, modelChoices, onModelsChanged } from '../store.js';
 
 const STEPS = 10;
@@ -15,12 +15,16 @@ export function mountInterpolate(root, mnist) {
   const frame = figure('step 0', { width: 224, height: 224 });
   let a = 0;
   let b = 1;
-  const pickA = digitPicker(mnist, 'From digit', 0, (i) => { a = i; update(); });
-  const pickB = digitPicker(mnist, 'To digit', 5, (i) => { b = i; update(); });
+  const startFrom = select([{ value: 'mnist', label: 'the digit picked below' }, { value: 'drawn', label: 'my drawing' }], 'mnist');
+  const pad = sketchPad(mnist.cols, 'draw the first digit here', () => { startFrom.value = 'drawn'; update(); });
+  startFrom.addEventListener('change', () => update());
+  const pickA = digitPicker(mnist, 'From digit', 230, (i) => { a = i; startFrom.value = 'mnist'; update(); });
+  const pickB = digitPicker(mnist, 'To digit', 1850, (i) => { b = i; update(); });
   root.append(
     el('h2', {}, 'Interpolate'),
     el('p', { class: 'explain' }, 'Encode two digits, walk between their codes, and decode every step. A VAE’s smooth latent space gives plausible digits all the way.'),
-    el('div', { class: 'controls' }, labelled('Model', modelName), pickA.node, pickB.node, labelled('Path', method)),
+    el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Start from', startFrom), pickA.node, pickB.node, labelled('Path', method)),
+    el('div', { class: 'row' }, pad.node),
     strip,
     el('div', { class: 'controls' }, labelled('Scrub', scrub), scrubValue),
     el('div', { class: 'row' }, frame.fig),
@@ -40,7 +44,8 @@ export function mountInterpolate(root, mnist) {
   async function update() {
     const run = async () => {
       const model = await getModel(modelName.value);
-      path = await model.interpolate(mnist.test.image(a), mnist.test.image(b), STEPS, { method: method.value });
+      const first = startFrom.value === 'drawn' ? Float32Array.from(pad.values()) : mnist.test.image(a);
+      path = await model.interpolate(first, mnist.test.image(b), STEPS, { method: method.value });
       drawGrid(strip, path, STEPS, mnist.cols, STEPS);
       showFrame();
       setStatus('Ready.', 'ready');

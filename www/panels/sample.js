@@ -50,7 +50,8 @@ export function mountSample(root, mnist) {
     }
     drawGrid(map, await model.decode(codes), MAP * MAP, mnist.cols, MAP);
     const n = 1000;
-    const test = await model.encode(mnist.test.pixels.subarray(0, n * mnist.size));
+    const spread = mnist.test.spread(n);
+    const test = await model.encode(spread.pixels);
     const size = 420;
     scatter.width = size;
     scatter.height = size;
@@ -61,7 +62,7 @@ export function mountSample(root, mnist) {
     g.strokeRect(0.5, 0.5, size - 1, size - 1);
     for (let i = 0; i < n; i++) {
       const [x, y] = [test[2 * i], test[2 * i + 1]];
-      g.fillStyle = LABEL_COLORS[mnist.test.labels[i]];
+      g.fillStyle = LABEL_COLORS[spread.labels[i]];
       g.fillRect(((x + RANGE) / (2 * RANGE)) * size - 2, ((RANGE - y) / (2 * RANGE)) * size - 2, 4, 4);
     }
   }

@@ -94,7 +94,7 @@ export function mountTrain(root, mnist) {
   let model = null;
   let controller = null;
   const history = new Map(); // term -> values
-  const shown = mnist.test.pixels.subarray(0, 8 * mnist.size);
+  const shown = mnist.test.spread(8).pixels;
 
   function config() {
     const widths = hidden.value.split(/[ ,]+/).filter(Boolean).map(Number);
