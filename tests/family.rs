@@ -212,6 +212,23 @@ fn paired_training_needs_targets_and_learns_masks() {
 }
 
 #[test]
+fn gaussian_vaes_with_fixed_and_learned_scale_train() {
+    let (train, _) = mnist();
+    let data = first(&train, 512);
+    for scale in [Some(0.1), None] {
+        let config = ModelConfig { loss: ReconstructionLoss::Mse, gaussian_scale: scale, ..small(Kind::Variational, Architecture::Dense) };
+        let mut model = Autoencoder::new(config, 3, Device::flex()).unwrap();
+        let cfg = TrainConfig { epochs: 4, batch_size: 64, seed: 3, ..Default::default() };
+        let history = block_on(model.train(&data, None, &cfg, &mut Silent)).unwrap();
+        let (start, end) = (history.epochs[0].train_loss, history.epochs.last().unwrap().train_loss);
+        println!("Gaussian VAE, scale {scale:?}: {start:.1} -> {end:.1} nats");
+        assert!(end < start, "scale {scale:?}: {start} -> {end}");
+        let elbo = block_on(metrics::negative_elbo(&model, &data, 0)).unwrap();
+        assert!(elbo.is_finite());
+    }
+}
+
+#[test]
 fn divergence_is_a_clear_error_and_keeps_the_last_good_weights() {
     let (train, test) = mnist();
     let config = ModelConfig { kind: Kind::Variational, loss: ReconstructionLoss::Mse, hidden: vec![64], latent: 4, ..Default::default() };

@@ -84,7 +84,6 @@ export function digitPicker(mnist, label, initial, onChange) {
 export function sketchPad(side, label, onChange) {
   const values = new Float32Array(side * side);
   const canvas = el('canvas', { class: 'sketch', role: 'img', 'aria-label': label, tabindex: 0, width: side, height: side });
-  canvas.style.touchAction = 'none';
   const redraw = () => {
     const g = canvas.getContext('2d');
     const image = g.createImageData(side, side);
@@ -106,6 +105,20 @@ export function sketchPad(side, label, onChange) {
     }
     redraw();
   };
+  paintWith(canvas, side, stamp, () => onChange(values));
+  const clear = el('button', { type: 'button' }, 'Clear drawing');
+  clear.addEventListener('click', () => { values.fill(0); redraw(); });
+  redraw();
+  return { node: el('figure', {}, canvas, el('figcaption', {}, label), clear), canvas, values: () => values, hasInk: () => values.some((v) => v > 0) };
+}
+
+/**
+ * Painting on a `side x side` canvas shown at any size: pointer strokes (mouse, pen, touch; the
+ * path between events is filled in) and the keyboard (arrows move and paint, Space or Enter
+ * commits). `stamp(x, y)` paints one point in pixel units; `commit()` runs when a stroke ends.
+ */
+export function paintWith(canvas, side, stamp, commit) {
+  canvas.style.touchAction = 'none';
   let drawing = false;
   let last = null;
   const at = (e) => {
@@ -120,7 +133,7 @@ export function sketchPad(side, label, onChange) {
   };
   canvas.addEventListener('pointerdown', (e) => { drawing = true; last = null; canvas.setPointerCapture(e.pointerId); line(at(e)); });
   canvas.addEventListener('pointermove', (e) => { if (drawing) line(at(e)); });
-  canvas.addEventListener('pointerup', () => { drawing = false; onChange(values); });
+  canvas.addEventListener('pointerup', () => { drawing = false; commit(); });
   let cursor = { x: side / 2, y: side / 2 };
   canvas.addEventListener('keydown', (e) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
@@ -129,12 +142,8 @@ export function sketchPad(side, label, onChange) {
       stamp(cursor.x, cursor.y);
       e.preventDefault();
     } else if (e.key === ' ' || e.key === 'Enter') {
-      onChange(values);
+      commit();
       e.preventDefault();
     }
   });
-  const clear = el('button', { type: 'button' }, 'Clear drawing');
-  clear.addEventListener('click', () => { values.fill(0); redraw(); });
-  redraw();
-  return { node: el('figure', {}, canvas, el('figcaption', {}, label), clear), canvas, values: () => values, hasInk: () => values.some((v) => v > 0) };
 }

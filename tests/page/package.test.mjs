@@ -56,7 +56,14 @@ async function responsiveness(model) {
 window.results = (async () => {
   await init();
   const out = {};
-  out.directCpu = await exercise(await Autoencoder.create(config, { backend: 'cpu', seed: 1 }), 40);
+  const cpuModel = await Autoencoder.create(config, { backend: 'cpu', seed: 1 });
+  out.directCpu = await exercise(cpuModel, 40);
+  // Canvas pixels go in as they are: ImageData of any size, resized and turned gray.
+  const canvas = new OffscreenCanvas(32, 32);
+  const g = canvas.getContext('2d');
+  g.fillStyle = 'black'; g.fillRect(0, 0, 32, 32); g.fillStyle = 'white'; g.fillRect(14, 2, 4, 28);
+  const drawn = g.getImageData(0, 0, 32, 32);
+  out.imageData = { one: (await cpuModel.encode(drawn)).length, two: (await cpuModel.reconstruct([drawn, drawn])).length };
   out.directWebgpu = await exercise(await Autoencoder.create(config, { backend: 'webgpu', seed: 1 }), 8);
   const worker = await WorkerAutoencoder.create(config, { backend: 'cpu', seed: 1 });
   out.workerCpu = await exercise(worker, 40);
@@ -153,6 +160,7 @@ test('a bundled consumer trains, encodes, decodes and samples directly and in a 
       assert.ok(r.saved > 1000, name);
     }
     assert.equal(results.workerError.code, 'SHAPE_MISMATCH', 'errors keep their code across the worker');
+    assert.deepEqual(results.imageData, { one: 4, two: 128 }, 'ImageData and ImageData[] are accepted');
     const { worstGapMs, ticks, steps } = results.responsiveness;
     console.log(`main thread while the worker trained ${steps} steps: ${ticks} timer ticks, worst gap ${worstGapMs.toFixed(0)} ms`);
     assert.equal(steps, 150);

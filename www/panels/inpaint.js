@@ -1,7 +1,7 @@
 // Inpaint: paint over part of a digit (mouse, pen or finger), or drop a random block; the model
 // fills the hidden pixels, iterating reconstruct-and-restore. PSNR inside the hidden region.
 import { drawGray, drawMasked, figure, psnr } from '../draw.js';
-import { el, labelled, select, slider, status, digitPicker, busy, setOptions } from '../ui.js';
+import { el, labelled, select, slider, status, digitPicker, busy, setOptions, paintWith } from '../ui.js';
 import { getModel, modelChoices, onModelsChanged } from '../store.js';
 
 export function mountInpaint(root, mnist) {
@@ -60,9 +60,7 @@ export function mountInpaint(root, mnist) {
     return pending;
   }
 
-  // Painting with pointer events (mouse, pen, touch).
-  let painting = false;
-  let cursor = { x: side / 2, y: side / 2 };
+  // Painting the mask: pointer strokes or the keyboard.
   const stamp = (x, y) => {
     const r = Number(brush.value) / 2;
     for (let yy = Math.floor(y - r); yy <= Math.ceil(y + r); yy++) {
@@ -72,25 +70,7 @@ export function mountInpaint(root, mnist) {
     }
     redrawMask();
   };
-  const at = (event) => {
-    const rect = paint.canvas.getBoundingClientRect();
-    return { x: ((event.clientX - rect.left) / rect.width) * side, y: ((event.clientY - rect.top) / rect.height) * side };
-  };
-  paint.canvas.addEventListener('pointerdown', (e) => { painting = true; paint.canvas.setPointerCapture(e.pointerId); const p = at(e); stamp(p.x, p.y); });
-  paint.canvas.addEventListener('pointermove', (e) => { if (painting) { const p = at(e); stamp(p.x, p.y); } });
-  paint.canvas.addEventListener('pointerup', () => { painting = false; update(); });
-  paint.canvas.style.touchAction = 'none';
-  paint.canvas.addEventListener('keydown', (e) => {
-    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-    if (moves[e.key]) {
-      cursor = { x: Math.max(0, Math.min(side - 1, cursor.x + moves[e.key][0])), y: Math.max(0, Math.min(side - 1, cursor.y + moves[e.key][1])) };
-      stamp(cursor.x, cursor.y);
-      e.preventDefault();
-    } else if (e.key === ' ' || e.key === 'Enter') {
-      update();
-      e.preventDefault();
-    }
-  });
+  paintWith(paint.canvas, side, stamp, update);
   clear.addEventListener('click', () => { mask.fill(0); update(); });
   let seed = 1;
   block.addEventListener('click', () => {
