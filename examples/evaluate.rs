@@ -84,7 +84,7 @@ impl Eval {
         let (model, secs) = self.fit(cfg, 30, 1);
         // Average the one-sample ELBO over several draws so the figure is stable.
         let elbo = (0..5).map(|s| block_on(metrics::negative_elbo(&model, &self.test, s)).expect("elbo")).sum::<f64>() / 5.0;
-        self.push(name, "negative ELBO (nats/image)", elbo, format!("<= {bar}"), elbo <= bar, reference, secs);
+        self.push(name, "negative ELBO (nats/image)", elbo, format!("<= {bar:.2}"), elbo <= bar, reference, secs);
         if latent == 20 && architecture == Architecture::Dense {
             let iwae = block_on(metrics::iwae_negative_log_likelihood(&model, &self.test, 500, 7)).expect("iwae");
             self.push(name, "IWAE -log p(x), k=500 (nats)", iwae, "< negative ELBO".into(), iwae < elbo, "below the ELBO", secs);
@@ -169,12 +169,12 @@ pub fn main() {
     }
     if run("contractive") {
         let (p_base, j_base) = under32.expect("baseline trained above");
-        eval.push("Undercomplete 784-400-32 (baseline)", "mean ||J||_F^2", j_base, "reference".into(), true, "", 0.0);
+        eval.push("Undercomplete 784-400-32 (baseline)", "mean ‖J‖_F²", j_base, "reference".into(), true, "", 0.0);
         let cfg = ModelConfig { contractive_weight: 0.1, ..config(Kind::Contractive, vec![400], 32) };
         let (model, secs) = eval.fit(cfg, 20, 1);
         let jac = block_on(metrics::mean_jacobian_norm(&model, &eval.test)).expect("jacobian");
         let p = eval.reconstruction_psnr(&model);
-        eval.push("Contractive 784-400-32", "mean ||J||_F^2", jac, format!("<= {:.3}", j_base / 2.0), jac <= j_base / 2.0, "half the baseline", secs);
+        eval.push("Contractive 784-400-32", "mean ‖J‖_F²", jac, format!("<= {:.3}", j_base / 2.0), jac <= j_base / 2.0, "half the baseline", secs);
         eval.push("Contractive 784-400-32", "PSNR (dB)", p, format!(">= {:.2}", p_base - 3.0), p >= p_base - 3.0, "baseline - 3 dB", secs);
     }
     if run("conv") {

@@ -2,6 +2,7 @@
 // first time it is shown; every model runs in the package's worker.
 import { loadMnist } from './mnist.js';
 import { el } from './ui.js';
+import { setBackend } from './store.js';
 import { mountTrain } from './panels/train.js';
 import { mountDenoise } from './panels/denoise.js';
 import { mountInpaint } from './panels/inpaint.js';
@@ -27,6 +28,7 @@ async function main() {
   main.replaceChildren();
   const tabs = [];
   const mounted = new Map();
+  let active = null;
 
   async function show(id, focus = false) {
     for (const { id: other, tab, panel } of tabs) {
@@ -39,6 +41,7 @@ async function main() {
     const entry = tabs.find((t) => t.id === id);
     if (!mounted.has(id)) mounted.set(id, entry.mount(entry.panel, mnist) ?? {});
     history.replaceState(null, '', `#${id}`);
+    active = id;
     await mounted.get(id).show?.();
   }
 
@@ -53,6 +56,12 @@ async function main() {
     nav.append(tab);
     main.append(panel);
     tabs.push({ id, tab, panel, mount });
+  });
+  const backend = document.getElementById('backend');
+  backend.addEventListener('change', async () => {
+    setBackend(backend.value);
+    // Redraw the visible panel with models on the new backend.
+    if (active) await mounted.get(active)?.show?.();
   });
   const start = location.hash.slice(1);
   await show(PANELS.some(([id]) => id === start) ? start : 'train');

@@ -18,8 +18,19 @@ export async function pretrained() {
   return manifest;
 }
 
+/**
+ * Run models on another backend from now on: pretrained models already loaded are disposed and
+ * load again on the new backend when next used (the trained model keeps its backend).
+ */
 export function setBackend(name) {
+  if (name === backend) return;
   backend = name;
+  for (const [key, loading] of [...models]) {
+    if (key === TRAINED) continue;
+    models.delete(key);
+    loading.then((m) => m.dispose()).catch(() => {});
+  }
+  for (const listener of listeners) listener(null);
 }
 
 export function getBackend() {

@@ -202,7 +202,7 @@ test('your images: an uploaded PNG is resized, and fine-tuning changes its recon
 async function trainFromScratch(backend, steps) {
   await open('train');
   await panel('train').getByLabel('Kind').selectOption('variational');
-  await panel('train').getByLabel('Backend').selectOption(backend);
+  await page.selectOption('#backend', backend);
   await panel('train').getByLabel('Epochs').fill('1');
   await panel('train').getByLabel('Stop after steps').fill(String(steps));
   await panel('train').getByRole('button', { name: 'Train from scratch' }).click();
@@ -236,6 +236,26 @@ test('train: from scratch on the CPU backend, stop and resume, and the trained m
 
 test('train: from scratch on WebGPU (SwiftShader here, so only a few steps)', { timeout: 300_000 }, async () => {
   await trainFromScratch('webgpu', 4);
+});
+
+test('the panels run the pretrained models on WebGPU too', { timeout: 300_000 }, async () => {
+  await page.selectOption('#backend', 'webgpu');
+  const onWebgpu = (id) => page.waitForFunction((id) => /running on WebGPU/.test(document.querySelector(`#panel-${id} .status`).textContent), id, { timeout: 280_000 });
+  await open('sample');
+  await panel('sample').getByLabel('Model').selectOption('vae-2d');
+  await onWebgpu('sample');
+  await settled('sample', 280_000);
+  assert.ok((await pixels(panel('sample').locator('canvas.grid'))).spread > 100, 'samples decoded on WebGPU');
+  assert.ok((await pixels(panel('sample').locator('canvas.latent-map'))).spread > 100, 'latent map decoded on WebGPU');
+  assert.match(await panel('sample').locator('.status').textContent(), /running on WebGPU/);
+  await open('denoise');
+  await panel('denoise').getByLabel('Model').selectOption('denoiser');
+  await onWebgpu('denoise');
+  await settled('denoise', 280_000);
+  const readout = panel('denoise').locator('.readout');
+  assert.ok(Number(await readout.getAttribute('data-denoised')) > Number(await readout.getAttribute('data-noisy')));
+  assert.match(await panel('denoise').locator('.status').textContent(), /running on WebGPU/);
+  await page.selectOption('#backend', 'cpu');
 });
 
 test('models: pretrained models are listed; a model saves to a file and loads back', { timeout: 120_000 }, async () => {

@@ -50,7 +50,7 @@ export function mountDenoise(root, mnist) {
       readout.dataset.noisy = pNoisy.toFixed(3);
       readout.dataset.denoised = pOut.toFixed(3);
       readout.textContent = `PSNR against the clean digit: noisy ${pNoisy.toFixed(2)} dB → denoised ${pOut.toFixed(2)} dB`;
-      setStatus('Ready.', 'ready');
+      setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
     pending = pending.then(() => busy(setStatus, [], run));
     return pending;

@@ -54,7 +54,7 @@ export function mountInpaint(root, mnist) {
       const [pFilled, pBlack] = [psnr(out, image, mask), psnr(new Float32Array(image.length), image, mask)];
       readout.dataset.hiddenPsnr = pFilled.toFixed(3);
       readout.textContent = `PSNR inside the hidden region: ${pFilled.toFixed(2)} dB inpainted (vs ${pBlack.toFixed(2)} dB left black)`;
-      setStatus('Ready.', 'ready');
+      setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
     pending = pending.then(() => busy(setStatus, [], run));
     return pending;

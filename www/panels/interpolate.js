@@ -48,7 +48,7 @@ export function mountInterpolate(root, mnist) {
       path = await model.interpolate(first, mnist.test.image(b), STEPS, { method: method.value });
       drawGrid(strip, path, STEPS, mnist.cols, STEPS);
       showFrame();
-      setStatus('Ready.', 'ready');
+      setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
     pending = pending.then(() => busy(setStatus, [], run));
     return pending;

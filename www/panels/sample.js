@@ -78,7 +78,7 @@ export function mountSample(root, mnist) {
       model = await getModel(modelName.value);
       await drawSamples();
       if (all) await drawMap();
-      setStatus('Ready.', 'ready');
+      setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
     pending = pending.then(() => busy(setStatus, [reroll], run));
     return pending;

@@ -3,7 +3,7 @@
 import { WorkerAutoencoder } from 'autoencoders/worker';
 import { drawChart, drawGrid } from '../draw.js';
 import { el, labelled, select, number, status, busy } from '../ui.js';
-import { putModel, TRAINED, getBackend, setBackend } from '../store.js';
+import { putModel, TRAINED, getBackend } from '../store.js';
 import { userImages } from './images.js';
 
 export const KINDS = {
@@ -53,7 +53,6 @@ export function mountTrain(root, mnist) {
   const lr = number(0.00001, 1, 0.0001, 0.001);
   const maxSteps = number(1, 1_000_000, 1, '', { placeholder: 'all' });
   const data = select([{ value: 'mnist', label: 'MNIST digits (8,000)' }, { value: 'mine', label: 'your images' }], 'mnist');
-  const backend = select([{ value: 'auto', label: 'auto' }, { value: 'webgpu', label: 'WebGPU' }, { value: 'cpu', label: 'CPU (wasm)' }], getBackend());
   const train = el('button', { type: 'button', class: 'primary' }, 'Train from scratch');
   const resume = el('button', { type: 'button', disabled: true }, 'Resume');
   const stop = el('button', { type: 'button', disabled: true }, 'Stop');
@@ -72,8 +71,8 @@ export function mountTrain(root, mnist) {
     el('div', { class: 'controls' },
       labelled('Data', data), labelled('Epochs', epochs), labelled('Batch size', batch), labelled('Learning rate', lr),
       labelled('Stop after steps', maxSteps),
-      labelled('Backend', backend), train, resume, stop),
-    el('p', {}, 'Backend in use: ', backendUsed),
+      train, resume, stop),
+    el('p', {}, 'Backend in use: ', backendUsed, ' (choose it at the top of the page)'),
     progress, readout,
     el('div', { class: 'row' }, chart, el('figure', {}, samples, el('figcaption', {}, 'held-out digits (top) and their reconstructions (bottom)'))),
   );
@@ -89,7 +88,6 @@ export function mountTrain(root, mnist) {
   };
   kind.addEventListener('change', describe);
   describe();
-  backend.addEventListener('change', () => setBackend(backend.value));
 
   let model = null;
   let controller = null;
@@ -121,7 +119,7 @@ export function mountTrain(root, mnist) {
     await busy(setStatus, [train, resume], async () => {
       if (fresh || !model) {
         setStatus('Starting the model…', 'starting');
-        const next = await WorkerAutoencoder.create(config(), { backend: backend.value, seed: 1 });
+        const next = await WorkerAutoencoder.create(config(), { backend: getBackend(), seed: 1 });
         model = next;
         await putModel(TRAINED, model);
         history.clear();
