@@ -9,6 +9,10 @@
 
 let nextId = 1;
 
+function disposedError() {
+  return Object.assign(new Error('this model was disposed; create or load a new one'), { name: 'AutoencoderError', code: 'DISPOSED' });
+}
+
 function rebuildError({ name, message, code }) {
   return Object.assign(new Error(message), { name, code });
 }
@@ -36,6 +40,7 @@ export class AutoencoderWorkerHost {
 
   call(method, args, { onProgress, onEpoch, signal, transfer = [] } = {}) {
     const id = nextId++;
+    if (this.terminated) return Promise.reject(disposedError());
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress, onEpoch });
       if (signal) {
@@ -46,8 +51,12 @@ export class AutoencoderWorkerHost {
     });
   }
 
+  /** Stop the worker; calls still waiting reject with DISPOSED instead of hanging. */
   terminate() {
+    this.terminated = true;
     this.worker.terminate();
+    for (const call of this.pending.values()) call.reject(disposedError());
+    this.pending.clear();
   }
 }
 
@@ -85,27 +94,39 @@ export class WorkerAutoencoder {
     const { onProgress, onEpoch, signal, ...rest } = options;
     this.busy = true;
     try {
-      return await this.host.call('train', [this.handle, data, rest], { onProgress, onEpoch, signal });
+      return await this.call('train', [data, rest], { onProgress, onEpoch, signal });
     } finally {
       this.busy = false;
     }
   }
 
-  save() { return this.host.call('save', [this.handle]); }
-  encode(images) { return this.host.call('encode', [this.handle, images]); }
-  decode(codes) { return this.host.call('decode', [this.handle, codes]); }
-  reconstruct(images) { return this.host.call('reconstruct', [this.handle, images]); }
-  denoise(images) { return this.host.call('denoise', [this.handle, images]); }
-  corrupt(images, corruption, seed) { return this.host.call('corrupt', [this.handle, images, corruption, seed]); }
-  sample(n, options) { return this.host.call('sample', [this.handle, n, options]); }
-  inpaint(images, mask, options) { return this.host.call('inpaint', [this.handle, images, mask, options]); }
-  interpolate(a, b, steps, options) { return this.host.call('interpolate', [this.handle, a, b, steps, options]); }
+  call(method, args, options) {
+    if (this.disposed) return Promise.reject(disposedError());
+    return this.host.call(method, [this.handle, ...args], options);
+  }
 
-  /** Free the model; with its own worker, stop the worker too. */
+  save() { return this.call('save', []); }
+  encode(images) { return this.call('encode', [images]); }
+  decode(codes) { return this.call('decode', [codes]); }
+  reconstruct(images) { return this.call('reconstruct', [images]); }
+  denoise(images) { return this.call('denoise', [images]); }
+  corrupt(images, corruption, seed) { return this.call('corrupt', [images, corruption, seed]); }
+  sample(n, options) { return this.call('sample', [n, options]); }
+  inpaint(images, mask, options) { return this.call('inpaint', [images, mask, options]); }
+  interpolate(a, b, steps, options) { return this.call('interpolate', [a, b, steps, options]); }
+
+  /**
+   * Free the model; with its own worker, stop the worker too. Calls already running finish
+   * first; later calls reject with DISPOSED.
+   */
   async dispose() {
     if (this.disposed) return;
     this.disposed = true;
-    await this.host.call('dispose', [this.handle]);
-    if (this.ownsHost) this.host.terminate();
+    // The worker handles messages in order, so 'dispose' runs after the calls sent before it.
+    try {
+      await this.host.call('dispose', [this.handle]);
+    } finally {
+      if (this.ownsHost) this.host.terminate();
+    }
   }
 }

@@ -71,8 +71,9 @@ test('denoise: the noise slider changes the noisy digit and the denoised PSNR be
   const noisy = panel('denoise').locator('figure canvas:not(.sketch)').nth(1);
   for (const i of [0, 2]) assert.ok((await pixels(panel('denoise').locator('figure canvas:not(.sketch)').nth(i))).spread > 100, `canvas ${i} is drawn`);
   const before = await pixels(noisy);
+  const previous = await panel('denoise').locator('.readout').getAttribute('data-noisy');
   await panel('denoise').getByLabel('Level').fill('0.6');
-  await page.waitForFunction(() => document.querySelector('#panel-denoise .readout').textContent.includes('→'));
+  await page.waitForFunction((p) => document.querySelector('#panel-denoise .readout').dataset.noisy !== p, previous);
   await settled('denoise');
   assert.ok(differs(before, await pixels(noisy)), 'the slider changes the noisy canvas');
   const readout = panel('denoise').locator('.readout');
@@ -238,9 +239,18 @@ test('train: from scratch on WebGPU (SwiftShader here, so only a few steps)', { 
   await trainFromScratch('webgpu', 4);
 });
 
+// After training on both backends: switching backends must not leave a panel waiting on a
+// disposed model's worker.
 test('the panels run the pretrained models on WebGPU too', { timeout: 300_000 }, async () => {
   await page.selectOption('#backend', 'webgpu');
-  const onWebgpu = (id) => page.waitForFunction((id) => /running on WebGPU/.test(document.querySelector(`#panel-${id} .status`).textContent), id, { timeout: 280_000 });
+  const onWebgpu = async (id) => {
+    try {
+      await page.waitForFunction((id) => /running on WebGPU/.test(document.querySelector(`#panel-${id} .status`).textContent), id, { timeout: 120_000 });
+    } catch (error) {
+      await page.screenshot({ path: `test-results/failed-webgpu-${id}.png`, fullPage: true });
+      throw new Error(`${id} did not run on WebGPU; its status: ${await panel(id).locator('.status').textContent()}`);
+    }
+  };
   await open('sample');
   await panel('sample').getByLabel('Model').selectOption('vae-2d');
   await onWebgpu('sample');
