@@ -277,6 +277,9 @@ pub struct TrainConfig {
     pub validation_split: f32,
     /// Stop after this many optimiser steps in total (None: run every epoch fully).
     pub max_steps: Option<usize>,
+    /// Corrupt the inputs of this training (the targets stay clean), overriding the model's own
+    /// `corruption`; any kind then trains as a denoiser for this call.
+    pub corruption: Option<Corruption>,
 }
 
 impl Default for TrainConfig {
@@ -291,6 +294,7 @@ impl Default for TrainConfig {
             seed: 0,
             validation_split: 0.0,
             max_steps: None,
+            corruption: None,
         }
     }
 }
@@ -322,6 +326,9 @@ impl TrainConfig {
         }
         if self.max_steps == Some(0) {
             return Err(AeError::config("maxSteps", "must be at least 1 when given"));
+        }
+        if let Some(c) = &self.corruption {
+            c.validate()?;
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
 
-use crate::config::{Kind, ModelConfig, TrainConfig};
+use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
 use crate::corrupt::corrupt_in_place;
 use crate::data::{split_indices, Images};
 use crate::error::{AeError, Result};
@@ -118,10 +118,11 @@ pub(crate) fn normal_tensor(rows: usize, cols: usize, rng: &mut SeededRng, devic
     batch_tensor((0..rows * cols).map(|_| rng.normal()).collect(), rows, cols, device)
 }
 
-/// Everything the objective needs for the images at `indices`: the (corrupted) input, the target,
-/// and the kind's random draws, all taken from `rng`.
+/// Everything the objective needs for the images at `indices`: the input (with `corruption`
+/// applied), the target, and the kind's random draws, all taken from `rng`.
 pub fn make_batch(
     model: &ModelConfig,
+    corruption: Option<Corruption>,
     inputs: &Images,
     targets: &Images,
     indices: &[usize],
@@ -130,7 +131,7 @@ pub fn make_batch(
 ) -> Batch {
     let (rows, size) = (indices.len(), model.input_size());
     let mut input = inputs.gather(indices);
-    if let Some(corruption) = model.training_corruption() {
+    if let Some(corruption) = corruption {
         corrupt_in_place(&mut input, model.input_shape, &corruption, rng);
     }
     let noise = (model.kind == Kind::Variational).then(|| normal_tensor(rows, model.latent, rng, device));
@@ -225,6 +226,8 @@ impl Trainer {
             return Err(AeError::InvalidData("no training images left after the validation split".into()));
         }
 
+        // The call's corruption, else the model's own (denoising models).
+        let corruption = cfg.corruption.or(model.training_corruption());
         let mut optimizer = self.optimizer(cfg);
         let mut history = TrainHistory::default();
         let steps_per_epoch = train_idx.len().div_ceil(cfg.batch_size);
@@ -240,7 +243,7 @@ impl Trainer {
             let mut term_names: Vec<String> = Vec::new();
             let mut seen = 0usize;
             for (step, batch) in order.chunks(cfg.batch_size).enumerate() {
-                let data = make_batch(model, inputs, targets, batch, &mut noise_rng, device);
+                let data = make_batch(model, corruption, inputs, targets, batch, &mut noise_rng, device);
                 let last_good = (net.clone(), optimizer.clone());
                 let objective = objective::compute(model, net, data);
                 let grads = GradientsParams::from_grads(objective.total.backward(), &*net);
@@ -290,7 +293,7 @@ impl Trainer {
             let validation_loss = if val_idx.is_empty() {
                 None
             } else {
-                Some(mean_loss(net, model, inputs, targets, &val_idx, device).await?)
+                Some(mean_loss(net, model, corruption, inputs, targets, &val_idx, device).await?)
             };
             push_epoch(&mut history, epoch, loss_sum, &term_names, &term_sums, seen, validation_loss);
             if observer.on_epoch(history.epochs.last().expect("just pushed")) == Control::Stop {
@@ -330,6 +333,7 @@ fn push_epoch(
 pub async fn mean_loss(
     net: &AutoencoderNet,
     model: &ModelConfig,
+    corruption: Option<Corruption>,
     inputs: &Images,
     targets: &Images,
     indices: &[usize],
@@ -341,7 +345,7 @@ pub async fn mean_loss(
     let mut rng = SeededRng::new(0x5EED);
     let mut total = 0.0f64;
     for chunk in indices.chunks(500) {
-        let data = make_batch(model, inputs, targets, chunk, &mut rng, &plain);
+        let data = make_batch(model, corruption, inputs, targets, chunk, &mut rng, &plain);
         let loss = objective::compute(model, &eval_net, data).total;
         total += read_f32(loss).await?[0] as f64 * chunk.len() as f64;
     }

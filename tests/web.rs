@@ -171,6 +171,15 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
     assert_eq!(error_code(&err), "INVALID_CONFIG");
     assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("latent"));
 
+    // A train option that is out of range names itself.
+    let bad_noise = object(&[("type", "masking".into()), ("fraction", 3.into())]);
+    let err = model.train(bars(16).into(), object(&[("corruption", bad_noise)])).await.unwrap_err();
+    assert_eq!(error_code(&err), "INVALID_CONFIG");
+    assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("corruption.fraction"), "{err:?}");
+    // And a valid one trains (as a denoiser for this call).
+    let noise = object(&[("type", "gaussian".into()), ("sigma", 0.3.into())]);
+    model.train(bars(16).into(), object(&[("corruption", noise), ("maxSteps", 2.into())])).await.unwrap();
+
     let throwing = Function::new_no_args("throw new Error('stop from callback')");
     let err = model.train(bars(16).into(), object(&[("onProgress", throwing.into())])).await.unwrap_err();
     assert_eq!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()), "stop from callback");

@@ -68,12 +68,13 @@ export async function busy(setStatus, buttons, action) {
 export function digitPicker(mnist, label, initial, onChange) {
   const input = number(0, mnist.test.count - 1, 1, initial);
   const shown = el('span', { class: 'digit-label' });
-  const update = () => {
+  // `byUser` tells a choice made in the input from a refresh when the panel is shown.
+  const update = (byUser = false) => {
     const i = Math.max(0, Math.min(mnist.test.count - 1, Number(input.value) || 0));
     shown.textContent = `(a ${mnist.test.labels[i]})`;
-    onChange(i);
+    onChange(i, byUser);
   };
-  input.addEventListener('change', update);
+  input.addEventListener('change', () => update(true));
   return { node: el('span', { class: 'picker' }, labelled(label, input), shown), input, update, get index() { return Number(input.value); } };
 }
 

@@ -64,6 +64,8 @@ export interface TrainHistory { epochs: EpochSummary[]; stepLosses: number[]; st
 export interface TrainOptions {
   epochs?: number; batchSize?: number; learningRate?: number; beta1?: number; beta2?: number;
   weightDecay?: number; seed?: number; validationSplit?: number; maxSteps?: number | null;
+  /** Corrupt the inputs of this training (targets stay clean): trains any kind as a denoiser. */
+  corruption?: Corruption | null;
   /** Paired training: the image each input should become (same count and shape). */
   targets?: ImageInput;
   onProgress?: (progress: TrainProgress) => void;

@@ -126,10 +126,15 @@ test('interpolate: the strip is drawn and scrubbing changes the frame', { timeou
   await page.waitForFunction(() => [...document.querySelectorAll('#panel-interpolate figcaption')].some((c) => c.textContent.startsWith('step 9')));
   assert.ok(differs(first, await pixels(frame)), 'scrubbing changes the frame');
   const strip = await pixels(panel('interpolate').locator('canvas.strip'));
-  await stroke(panel('interpolate').locator('canvas.sketch'), [0.3, 0.3], [0.7, 0.7]);
+  await stroke(panel('interpolate').locator('canvas.sketch').first(), [0.3, 0.3], [0.7, 0.7]);
   await page.waitForTimeout(300);
   await settled('interpolate');
-  assert.ok(differs(strip, await pixels(panel('interpolate').locator('canvas.strip'))), 'a drawn start digit changes the path');
+  const drawnStart = await pixels(panel('interpolate').locator('canvas.strip'));
+  assert.ok(differs(strip, drawnStart), 'a drawn start digit changes the path');
+  await stroke(panel('interpolate').locator('canvas.sketch').last(), [0.5, 0.1], [0.5, 0.9]);
+  await page.waitForTimeout(300);
+  await settled('interpolate');
+  assert.ok(differs(drawnStart, await pixels(panel('interpolate').locator('canvas.strip'))), 'a drawn end digit changes the path');
   await screenshot('interpolate');
 });
 

@@ -20,7 +20,7 @@ export function mountDenoise(root, mnist) {
   let source = 'mnist';
   const sourceSelect = select([{ value: 'mnist', label: 'a held-out digit' }, { value: 'drawn', label: 'my drawing' }], 'mnist');
   const pad = sketchPad(mnist.cols, 'draw a digit here', () => { sourceSelect.value = 'drawn'; source = 'drawn'; update(); });
-  const picker = digitPicker(mnist, 'Digit', 650, (i) => { index = i; sourceSelect.value = 'mnist'; source = 'mnist'; update(); });
+  const picker = digitPicker(mnist, 'Digit', 650, (i, byUser) => { index = i; if (byUser) { sourceSelect.value = 'mnist'; source = 'mnist'; } update(); });
   sourceSelect.addEventListener('change', () => { source = sourceSelect.value; update(); });
   root.append(
     el('h2', {}, 'Denoise'),

@@ -15,16 +15,21 @@ export function mountInterpolate(root, mnist) {
   const frame = figure('step 0', { width: 224, height: 224 });
   let a = 0;
   let b = 1;
-  const startFrom = select([{ value: 'mnist', label: 'the digit picked below' }, { value: 'drawn', label: 'my drawing' }], 'mnist');
+  const sources = [{ value: 'mnist', label: 'a held-out digit' }, { value: 'drawn', label: 'my drawing' }];
+  const startFrom = select(sources, 'mnist');
+  const endAt = select(sources, 'mnist');
   const pad = sketchPad(mnist.cols, 'draw the first digit here', () => { startFrom.value = 'drawn'; update(); });
+  const padB = sketchPad(mnist.cols, 'draw the last digit here', () => { endAt.value = 'drawn'; update(); });
   startFrom.addEventListener('change', () => update());
-  const pickA = digitPicker(mnist, 'From digit', 230, (i) => { a = i; startFrom.value = 'mnist'; update(); });
-  const pickB = digitPicker(mnist, 'To digit', 1850, (i) => { b = i; update(); });
+  endAt.addEventListener('change', () => update());
+  const pickA = digitPicker(mnist, 'From digit', 230, (i, byUser) => { a = i; if (byUser) startFrom.value = 'mnist'; update(); });
+  const pickB = digitPicker(mnist, 'To digit', 1850, (i, byUser) => { b = i; if (byUser) endAt.value = 'mnist'; update(); });
   root.append(
     el('h2', {}, 'Interpolate'),
     el('p', { class: 'explain' }, 'Encode two digits, walk between their codes, and decode every step. A VAE’s smooth latent space gives plausible digits all the way.'),
-    el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Start from', startFrom), pickA.node, pickB.node, labelled('Path', method)),
-    el('div', { class: 'row' }, pad.node),
+    el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Start from', startFrom), pickA.node,
+      labelled('End at', endAt), pickB.node, labelled('Path', method)),
+    el('div', { class: 'row' }, pad.node, padB.node),
     strip,
     el('div', { class: 'controls' }, labelled('Scrub', scrub), scrubValue),
     el('div', { class: 'row' }, frame.fig),
@@ -45,7 +50,8 @@ export function mountInterpolate(root, mnist) {
     const run = async () => {
       const model = await getModel(modelName.value);
       const first = startFrom.value === 'drawn' ? Float32Array.from(pad.values()) : mnist.test.image(a);
-      path = await model.interpolate(first, mnist.test.image(b), STEPS, { method: method.value });
+      const last = endAt.value === 'drawn' ? Float32Array.from(padB.values()) : mnist.test.image(b);
+      path = await model.interpolate(first, last, STEPS, { method: method.value });
       drawGrid(strip, path, STEPS, mnist.cols, STEPS);
       showFrame();
       setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
