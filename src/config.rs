@@ -9,6 +9,13 @@ use crate::error::{AeError, Result};
 /// allocation that a config or checkpoint header can ask for.
 pub const MAX_UNITS: usize = 1 << 16;
 
+/// Largest network accepted, in parameters (200 MB of f32): bounds what a config, and so a
+/// checkpoint header, can make us allocate.
+pub const MAX_PARAMS: usize = 50_000_000;
+
+/// Largest training batch, in values (`batch size * input size`, 512 MB of f32).
+pub const MAX_BATCH_VALUES: usize = 1 << 27;
+
 /// Which member of the autoencoder family to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -196,6 +203,20 @@ impl ModelConfig {
         self.conv_shapes().last().expect("non-empty").iter().product()
     }
 
+    /// Number of parameters of the network this config describes (weights and biases).
+    pub fn param_count(&self) -> usize {
+        let shapes = self.conv_shapes();
+        // Convolutions (4x4 kernels) in the encoder and their transposes in the decoder.
+        let convs: usize = shapes.windows(2).map(|w| 2 * (w[0][0] * w[1][0] * 16) + w[1][0] + w[0][0]).sum();
+        let mut widths = vec![self.flat_size()];
+        widths.extend(&self.hidden);
+        let code = if self.kind == Kind::Variational { 2 * self.latent } else { self.latent };
+        let dense = |a: usize, b: usize| a.saturating_mul(b).saturating_add(b);
+        let encoder: usize = widths.windows(2).map(|w| dense(w[0], w[1])).sum::<usize>() + dense(*widths.last().expect("non-empty"), code);
+        let decoder: usize = widths.windows(2).map(|w| dense(w[1], w[0])).sum::<usize>() + dense(self.latent, *widths.last().expect("non-empty"));
+        convs.saturating_add(encoder).saturating_add(decoder)
+    }
+
     pub fn validate(&self) -> Result<()> {
         for (i, &d) in self.input_shape.iter().enumerate() {
             if d == 0 {
@@ -239,6 +260,12 @@ impl ModelConfig {
             if self.flat_size() > MAX_UNITS * 4 {
                 return Err(AeError::config("convChannels", format!("the last feature map has {} values; add a layer", self.flat_size())));
             }
+        }
+        if self.param_count() > MAX_PARAMS {
+            return Err(AeError::config(
+                "hidden",
+                format!("this network would have {} parameters, more than {MAX_PARAMS}; use narrower layers", self.param_count()),
+            ));
         }
         let non_negative = |name: &str, v: f32| {
             if v.is_finite() && v >= 0.0 { Ok(()) } else { Err(AeError::config(name, format!("must be a finite number >= 0, got {v}"))) }
@@ -347,6 +374,15 @@ mod tests {
         assert!(err.to_string().contains("`latent`"), "{err}");
         let bad = TrainConfig { learning_rate: f64::NAN, ..Default::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("learningRate"));
+    }
+
+    #[test]
+    fn param_count_matches_the_network_and_huge_networks_are_refused() {
+        // 784-400-32 dense: (784*400 + 400) + (400*32 + 32) + (32*400 + 400) + (400*784 + 784).
+        let cfg = ModelConfig { hidden: vec![400], latent: 32, ..Default::default() };
+        assert_eq!(cfg.param_count(), 784 * 400 + 400 + 400 * 32 + 32 + 32 * 400 + 400 + 400 * 784 + 784);
+        let huge = ModelConfig { hidden: vec![65_536, 65_536], ..Default::default() };
+        assert!(huge.validate().unwrap_err().to_string().contains("parameters"));
     }
 
     #[test]

@@ -221,6 +221,12 @@ impl Trainer {
             ));
         }
         let targets = targets.unwrap_or(inputs);
+        if cfg.batch_size.min(inputs.len()).saturating_mul(size) > crate::config::MAX_BATCH_VALUES {
+            return Err(AeError::config(
+                "batchSize",
+                format!("{} images of {size} values is too large a batch; use at most {}", cfg.batch_size, crate::config::MAX_BATCH_VALUES / size),
+            ));
+        }
         let (train_idx, val_idx) = split_indices(inputs.len(), cfg.validation_split, cfg.seed);
         if train_idx.is_empty() {
             return Err(AeError::InvalidData("no training images left after the validation split".into()));

@@ -52,6 +52,7 @@ export function mountDenoise(root, mnist) {
       readout.textContent = `PSNR against the clean digit: noisy ${pNoisy.toFixed(2)} dB → denoised ${pOut.toFixed(2)} dB`;
       setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
+    setStatus('Working…', 'busy');
     pending = pending.then(() => busy(setStatus, [], run));
     return pending;
   }

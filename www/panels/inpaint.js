@@ -56,6 +56,7 @@ export function mountInpaint(root, mnist) {
       readout.textContent = `PSNR inside the hidden region: ${pFilled.toFixed(2)} dB inpainted (vs ${pBlack.toFixed(2)} dB left black)`;
       setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
+    setStatus('Working…', 'busy');
     pending = pending.then(() => busy(setStatus, [], run));
     return pending;
   }

@@ -56,6 +56,7 @@ export function mountInterpolate(root, mnist) {
       showFrame();
       setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
+    setStatus('Working…', 'busy');
     pending = pending.then(() => busy(setStatus, [], run));
     return pending;
   }

@@ -71,6 +71,7 @@ export function mountSample(root, mnist) {
     const code = Float32Array.of(x, y);
     drawGray(picked.canvas, await model.decode(code), mnist.cols, mnist.rows);
     picked.cap.textContent = `z = (${x.toFixed(2)}, ${y.toFixed(2)})`;
+    setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
   }
 
   async function update(all = true) {
@@ -80,6 +81,7 @@ export function mountSample(root, mnist) {
       if (all) await drawMap();
       setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
+    setStatus('Working…', 'busy');
     pending = pending.then(() => busy(setStatus, [reroll], run));
     return pending;
   }
@@ -91,11 +93,13 @@ export function mountSample(root, mnist) {
     const rect = scatter.getBoundingClientRect();
     const x = -RANGE + ((e.clientX - rect.left) / rect.width) * 2 * RANGE;
     const y = RANGE - ((e.clientY - rect.top) / rect.height) * 2 * RANGE;
+    setStatus('Working…', 'busy');
     pending = pending.then(() => busy(setStatus, [], () => decodeAt(x, y)));
   });
   scatter.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
+      setStatus('Working…', 'busy');
       pending = pending.then(() => busy(setStatus, [], () => decodeAt(0, 0)));
     }
   });
