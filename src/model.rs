@@ -61,6 +61,8 @@ pub struct Plan {
     code: CodeActivation,
     variational: bool,
     latent: usize,
+    /// Affine map applied to the code as the decoder reads it: `(code - shift) * scale`.
+    code_input: (f32, f32),
 }
 
 #[derive(Module, Debug)]
@@ -158,7 +160,15 @@ impl AutoencoderNet {
         let log_scale = (variational && config.gaussian_scale.is_none() && config.loss == crate::config::ReconstructionLoss::Mse)
             .then(|| Param::from_data(TensorData::new(vec![0.0f32], [1]), device));
 
-        let plan = Plan { conv_shapes, code: CodeActivation::for_kind(config.kind), variational, latent: config.latent };
+        // A sparse sigmoid code sits near rho with spread sqrt(rho (1 - rho)); the decoder reads it
+        // standardised, which conditions its first layer like a unit-scale input.
+        let code_input = if config.kind == Kind::SparseKl {
+            let rho = config.sparsity_target;
+            (rho, 1.0 / (rho * (1.0 - rho)).sqrt())
+        } else {
+            (0.0, 1.0)
+        };
+        let plan = Plan { conv_shapes, code: CodeActivation::for_kind(config.kind), variational, latent: config.latent, code_input };
         AutoencoderNet { enc_convs, enc_dense, dec_dense, dec_convs, log_scale, plan }
     }
 
@@ -226,7 +236,8 @@ impl AutoencoderNet {
         let batch = code.dims()[0];
         let conv = self.is_conv();
         let last = self.dec_dense.len() - 1;
-        let mut h = code;
+        let (shift, scale) = self.plan.code_input;
+        let mut h = if scale == 1.0 && shift == 0.0 { code } else { code.sub_scalar(shift).mul_scalar(scale) };
         for (i, layer) in self.dec_dense.iter().enumerate() {
             h = layer.forward(h);
             // The last dense layer is linear for a dense net; it feeds ReLU convs otherwise.
