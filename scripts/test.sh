@@ -5,6 +5,9 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 
+log "formatting (cargo fmt --check)"
+cargo fmt --check
+
 log "native tests (cargo test)"
 cargo test --all-targets
 

@@ -11,7 +11,7 @@ use crate::data::Images;
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
 use crate::rng::SeededRng;
-use crate::train::{batch_tensor, read_f32, TrainHistory, TrainObserver, Trainer};
+use crate::train::{TrainHistory, TrainObserver, Trainer, batch_tensor, read_f32};
 
 /// Rows per forward pass at inference, to bound memory on large inputs.
 const INFER_CHUNK: usize = 1024;
@@ -39,7 +39,13 @@ impl Autoencoder {
         config.validate()?;
         let device = device.inner();
         let net = AutoencoderNet::new(&config, seed, &device.clone().autodiff());
-        Ok(Autoencoder { config, device, net, trainer: Trainer::new(), codes: None })
+        Ok(Autoencoder {
+            config,
+            device,
+            net,
+            trainer: Trainer::new(),
+            codes: None,
+        })
     }
 
     pub fn config(&self) -> &ModelConfig {
@@ -71,7 +77,13 @@ impl Autoencoder {
     pub fn load(bytes: &[u8], device: Device) -> Result<Self> {
         let device = device.inner();
         let saved = checkpoint::load(bytes, &device.clone().autodiff())?;
-        Ok(Autoencoder { config: saved.config, device, net: saved.net, trainer: Trainer::new(), codes: saved.codes })
+        Ok(Autoencoder {
+            config: saved.config,
+            device,
+            net: saved.net,
+            trainer: Trainer::new(),
+            codes: saved.codes,
+        })
     }
 
     /// Train on `inputs` (reconstructing them, or `targets` when given). Resumes the optimiser
@@ -84,7 +96,18 @@ impl Autoencoder {
         observer: &mut impl TrainObserver,
     ) -> Result<TrainHistory> {
         let ad_device = self.device.clone().autodiff();
-        let result = self.trainer.fit(&mut self.net, &self.config, cfg, inputs, targets, &ad_device, observer).await;
+        let result = self
+            .trainer
+            .fit(
+                &mut self.net,
+                &self.config,
+                cfg,
+                inputs,
+                targets,
+                &ad_device,
+                observer,
+            )
+            .await;
         // Refit the code distribution to whatever weights we now hold (also after an error).
         if self.codes.is_some() || result.is_ok() {
             self.codes = Some(self.fit_codes(inputs).await?);
@@ -105,8 +128,15 @@ impl Autoencoder {
             }
         }
         let mean: Vec<f64> = mean.iter().map(|m| m / n).collect();
-        let std = sq.iter().zip(&mean).map(|(s, m)| ((s / n - m * m).max(0.0)).sqrt() as f32).collect();
-        Ok(CodeDistribution { mean: mean.iter().map(|&m| m as f32).collect(), std })
+        let std = sq
+            .iter()
+            .zip(&mean)
+            .map(|(s, m)| ((s / n - m * m).max(0.0)).sqrt() as f32)
+            .collect();
+        Ok(CodeDistribution {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            std,
+        })
     }
 
     fn check_images(&self, images: &Images) -> Result<()> {
@@ -145,7 +175,10 @@ impl Autoencoder {
             )));
         }
         if let Some(i) = codes.iter().position(|v| !v.is_finite()) {
-            return Err(AeError::InvalidData(format!("code value {i} is {}", codes[i])));
+            return Err(AeError::InvalidData(format!(
+                "code value {i} is {}",
+                codes[i]
+            )));
         }
         let net = self.net.valid();
         let mut out = Vec::with_capacity(codes.len() / latent * self.config.input_size());
@@ -166,7 +199,9 @@ impl Autoencoder {
     /// fitted to the training codes.
     pub fn sample_codes(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
         if n == 0 || n > 65_536 {
-            return Err(AeError::InvalidData(format!("sample count must be in 1..=65536, got {n}")));
+            return Err(AeError::InvalidData(format!(
+                "sample count must be in 1..=65536, got {n}"
+            )));
         }
         let mut rng = SeededRng::new(seed);
         if self.config.kind == Kind::Variational {
@@ -175,7 +210,15 @@ impl Autoencoder {
         let dist = self.codes.as_ref().ok_or_else(|| {
             AeError::InvalidState("sample needs a trained model: call train first (its codes define the distribution)".into())
         })?;
-        Ok((0..n).flat_map(|_| dist.mean.iter().zip(&dist.std).map(|(m, s)| m + s * rng.normal()).collect::<Vec<_>>()).collect())
+        Ok((0..n)
+            .flat_map(|_| {
+                dist.mean
+                    .iter()
+                    .zip(&dist.std)
+                    .map(|(m, s)| m + s * rng.normal())
+                    .collect::<Vec<_>>()
+            })
+            .collect())
     }
 
     /// `n` new images decoded from `sample_codes(n, seed)`.
@@ -185,20 +228,34 @@ impl Autoencoder {
     }
 
     /// Reconstruct images corrupted as asked (seeded); returns `(noisy, denoised)`.
-    pub async fn corrupt_and_denoise(&self, images: &Images, corruption: &Corruption, seed: u64) -> Result<(Vec<f32>, Vec<f32>)> {
+    pub async fn corrupt_and_denoise(
+        &self,
+        images: &Images,
+        corruption: &Corruption,
+        seed: u64,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
         corruption.validate()?;
         let noisy = corrupt::corrupted(images.values(), images.shape(), corruption, seed);
-        let denoised = self.reconstruct(&Images::new(noisy.clone(), images.shape())?).await?;
+        let denoised = self
+            .reconstruct(&Images::new(noisy.clone(), images.shape())?)
+            .await?;
         Ok((noisy, denoised))
     }
 
     /// Fill the hidden pixels of `images` (`mask` 1 = hidden; one value per pixel position, or
     /// one per value): start from zeros there, then `iterations` times reconstruct and put the
     /// known pixels back. Known pixels are returned unchanged.
-    pub async fn inpaint(&self, images: &Images, mask: &[f32], iterations: usize) -> Result<Vec<f32>> {
+    pub async fn inpaint(
+        &self,
+        images: &Images,
+        mask: &[f32],
+        iterations: usize,
+    ) -> Result<Vec<f32>> {
         self.check_images(images)?;
         if iterations == 0 || iterations > 1000 {
-            return Err(AeError::InvalidData(format!("iterations must be in 1..=1000, got {iterations}")));
+            return Err(AeError::InvalidData(format!(
+                "iterations must be in 1..=1000, got {iterations}"
+            )));
         }
         let known = images.values();
         // 1.0 where the pixel is hidden, per value of the batch.
@@ -207,8 +264,14 @@ impl Autoencoder {
         let mut current = known.to_vec();
         corrupt::apply_mask(&mut current, images.shape(), &hidden, 0.0)?;
         for _ in 0..iterations {
-            let filled = self.reconstruct(&Images::new(current.clone(), images.shape())?).await?;
-            for ((c, f), (&k, &h)) in current.iter_mut().zip(filled).zip(known.iter().zip(&hidden)) {
+            let filled = self
+                .reconstruct(&Images::new(current.clone(), images.shape())?)
+                .await?;
+            for ((c, f), (&k, &h)) in current
+                .iter_mut()
+                .zip(filled)
+                .zip(known.iter().zip(&hidden))
+            {
                 *c = if h >= 0.5 { f } else { k };
             }
         }
@@ -217,12 +280,24 @@ impl Autoencoder {
 
     /// `steps` images decoded along the path between the codes of images `a` and `b` (one image
     /// each), ends included: linear, or spherical (`slerp`) as suits a VAE's Gaussian prior.
-    pub async fn interpolate(&self, a: &Images, b: &Images, steps: usize, spherical: bool) -> Result<Vec<f32>> {
+    pub async fn interpolate(
+        &self,
+        a: &Images,
+        b: &Images,
+        steps: usize,
+        spherical: bool,
+    ) -> Result<Vec<f32>> {
         if a.len() != 1 || b.len() != 1 {
-            return Err(AeError::ShapeMismatch(format!("interpolate takes one image at each end, got {} and {}", a.len(), b.len())));
+            return Err(AeError::ShapeMismatch(format!(
+                "interpolate takes one image at each end, got {} and {}",
+                a.len(),
+                b.len()
+            )));
         }
         if !(2..=256).contains(&steps) {
-            return Err(AeError::InvalidData(format!("steps must be in 2..=256, got {steps}")));
+            return Err(AeError::InvalidData(format!(
+                "steps must be in 2..=256, got {steps}"
+            )));
         }
         let (za, zb) = (self.encode(a).await?, self.encode(b).await?);
         let codes: Vec<f32> = (0..steps)
@@ -248,7 +323,10 @@ pub fn interpolate_codes(a: &[f32], b: &[f32], t: f32, spherical: bool) -> Vec<f
     if omega.sin().abs() < 1e-6 {
         return lerp();
     }
-    let (wa, wb) = (((1.0 - t) * omega).sin() / omega.sin(), (t * omega).sin() / omega.sin());
+    let (wa, wb) = (
+        ((1.0 - t) * omega).sin() / omega.sin(),
+        (t * omega).sin() / omega.sin(),
+    );
     a.iter().zip(b).map(|(x, y)| wa * x + wb * y).collect()
 }
 
@@ -262,7 +340,10 @@ mod tests {
         assert_eq!(interpolate_codes(&a, &b, 0.0, false), vec![1.0, 0.0]);
         assert_eq!(interpolate_codes(&a, &b, 1.0, false), vec![0.0, 1.0]);
         let mid = interpolate_codes(&a, &b, 0.5, true);
-        assert!(((mid[0] * mid[0] + mid[1] * mid[1]).sqrt() - 1.0).abs() < 1e-6, "{mid:?}");
+        assert!(
+            ((mid[0] * mid[0] + mid[1] * mid[1]).sqrt() - 1.0).abs() < 1e-6,
+            "{mid:?}"
+        );
         let lin = interpolate_codes(&a, &b, 0.5, false);
         assert!((lin[0] - 0.5).abs() < 1e-6);
     }

@@ -59,17 +59,25 @@ struct Load(VecDeque<(Vec<usize>, Vec<f32>)>);
 
 impl ModuleMapper for Load {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let (shape, values) = self.0.pop_front().expect("counts were checked against the network");
+        let (shape, values) = self
+            .0
+            .pop_front()
+            .expect("counts were checked against the network");
         let device = param.lazy_device();
         Param::from_data(TensorData::new(values, shape), &device)
     }
 }
 
 /// Serialise a model (reads the weights back from the device, hence async).
-pub async fn save(config: &ModelConfig, net: &AutoencoderNet, codes: Option<&CodeDistribution>) -> Result<Vec<u8>> {
+pub async fn save(
+    config: &ModelConfig,
+    net: &AutoencoderNet,
+    codes: Option<&CodeDistribution>,
+) -> Result<Vec<u8>> {
     let mut params = Collect(Vec::new());
     net.visit(&mut params);
-    let config_json = serde_json::to_vec(config).map_err(|e| AeError::Backend(format!("config does not serialise: {e}")))?;
+    let config_json = serde_json::to_vec(config)
+        .map_err(|e| AeError::Backend(format!("config does not serialise: {e}")))?;
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -107,9 +115,16 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| {
-            AeError::CorruptCheckpoint(format!("truncated: {what} needs {n} bytes at offset {}", self.at))
-        })?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| {
+                AeError::CorruptCheckpoint(format!(
+                    "truncated: {what} needs {n} bytes at offset {}",
+                    self.at
+                ))
+            })?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
@@ -121,8 +136,15 @@ impl<'a> Reader<'a> {
     }
 
     fn f32s(&mut self, n: usize, what: &str) -> Result<Vec<f32>> {
-        let bytes = self.take(n.checked_mul(4).ok_or_else(|| AeError::CorruptCheckpoint("size overflow".into()))?, what)?;
-        Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        let bytes = self.take(
+            n.checked_mul(4)
+                .ok_or_else(|| AeError::CorruptCheckpoint("size overflow".into()))?,
+            what,
+        )?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
     }
 }
 
@@ -131,48 +153,69 @@ impl<'a> Reader<'a> {
 pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint> {
     let corrupt = |m: String| AeError::CorruptCheckpoint(m);
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(corrupt("not an autoencoders model file (wrong magic bytes)".into()));
+        return Err(corrupt(
+            "not an autoencoders model file (wrong magic bytes)".into(),
+        ));
     }
     if bytes.len() < MAGIC.len() + 8 + 4 {
         return Err(corrupt(format!("truncated: only {} bytes", bytes.len())));
     }
     let (body, stored_crc) = bytes.split_at(bytes.len() - 4);
-    let mut r = Reader { bytes: body, at: MAGIC.len() };
+    let mut r = Reader {
+        bytes: body,
+        at: MAGIC.len(),
+    };
     let version = r.u32("format version")?;
     if version != FORMAT_VERSION {
-        return Err(corrupt(format!("format version {version} is not supported (this library reads {FORMAT_VERSION})")));
+        return Err(corrupt(format!(
+            "format version {version} is not supported (this library reads {FORMAT_VERSION})"
+        )));
     }
     let crc = u32::from_le_bytes([stored_crc[0], stored_crc[1], stored_crc[2], stored_crc[3]]);
     if crc32(body) != crc {
-        return Err(corrupt("checksum mismatch: the file is truncated or was altered".into()));
+        return Err(corrupt(
+            "checksum mismatch: the file is truncated or was altered".into(),
+        ));
     }
     let config_len = r.u32("config length")? as usize;
     if config_len > MAX_CONFIG_BYTES {
-        return Err(corrupt(format!("config of {config_len} bytes is larger than {MAX_CONFIG_BYTES}")));
+        return Err(corrupt(format!(
+            "config of {config_len} bytes is larger than {MAX_CONFIG_BYTES}"
+        )));
     }
     let config: ModelConfig = serde_json::from_slice(r.take(config_len, "config")?)
         .map_err(|e| corrupt(format!("config is not valid: {e}")))?;
-    config.validate().map_err(|e| corrupt(format!("config is not valid: {e}")))?;
+    config
+        .validate()
+        .map_err(|e| corrupt(format!("config is not valid: {e}")))?;
 
     let net = AutoencoderNet::new(&config, 0, device);
     let mut expected = Shapes(Vec::new());
     net.visit(&mut expected);
     let count = r.u32("tensor count")? as usize;
     if count != expected.0.len() {
-        return Err(corrupt(format!("{count} tensors, but this config has {}", expected.0.len())));
+        return Err(corrupt(format!(
+            "{count} tensors, but this config has {}",
+            expected.0.len()
+        )));
     }
     let mut tensors = VecDeque::with_capacity(count);
     for (i, want) in expected.0.iter().enumerate() {
         let rank = r.u32("tensor rank")? as usize;
         if rank != want.len() {
-            return Err(corrupt(format!("tensor {i} has rank {rank}, expected {}", want.len())));
+            return Err(corrupt(format!(
+                "tensor {i} has rank {rank}, expected {}",
+                want.len()
+            )));
         }
         let mut shape = Vec::with_capacity(rank);
         for _ in 0..rank {
             shape.push(r.u32("tensor shape")? as usize);
         }
         if &shape != want {
-            return Err(corrupt(format!("tensor {i} has shape {shape:?}, expected {want:?}")));
+            return Err(corrupt(format!(
+                "tensor {i} has shape {shape:?}, expected {want:?}"
+            )));
         }
         let values = r.f32s(shape.iter().product(), "tensor values")?;
         if values.iter().any(|v| !v.is_finite()) {
@@ -190,7 +233,10 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint> {
         other => return Err(corrupt(format!("code flag is {other}, expected 0 or 1"))),
     };
     if r.at != body.len() {
-        return Err(corrupt(format!("{} unexpected trailing bytes", body.len() - r.at)));
+        return Err(corrupt(format!(
+            "{} unexpected trailing bytes",
+            body.len() - r.at
+        )));
     }
     let net = net.map(&mut Load(tensors));
     Ok(Checkpoint { config, net, codes })

@@ -86,26 +86,46 @@ pub enum Corruption {
     Masking { fraction: f32 },
     /// Zero `count` random rectangles with sides in `[minSize, maxSize]` pixels.
     #[serde(rename_all = "camelCase")]
-    Block { count: usize, min_size: usize, max_size: usize },
+    Block {
+        count: usize,
+        min_size: usize,
+        max_size: usize,
+    },
 }
 
 impl Corruption {
     pub fn validate(&self) -> Result<()> {
         let unit = |name: &str, v: f32| {
-            if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(AeError::config(name, format!("must be in [0, 1], got {v}"))) }
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(AeError::config(name, format!("must be in [0, 1], got {v}")))
+            }
         };
         match *self {
             Corruption::Gaussian { sigma } => {
                 if sigma.is_finite() && (0.0..=10.0).contains(&sigma) {
                     Ok(())
                 } else {
-                    Err(AeError::config("corruption.sigma", format!("must be in [0, 10], got {sigma}")))
+                    Err(AeError::config(
+                        "corruption.sigma",
+                        format!("must be in [0, 10], got {sigma}"),
+                    ))
                 }
             }
-            Corruption::SaltPepper { fraction } | Corruption::Masking { fraction } => unit("corruption.fraction", fraction),
-            Corruption::Block { count, min_size, max_size } => {
+            Corruption::SaltPepper { fraction } | Corruption::Masking { fraction } => {
+                unit("corruption.fraction", fraction)
+            }
+            Corruption::Block {
+                count,
+                min_size,
+                max_size,
+            } => {
                 if count > 1000 {
-                    return Err(AeError::config("corruption.count", format!("at most 1000, got {count}")));
+                    return Err(AeError::config(
+                        "corruption.count",
+                        format!("at most 1000, got {count}"),
+                    ));
                 }
                 if min_size == 0 || min_size > max_size {
                     return Err(AeError::config(
@@ -180,7 +200,10 @@ impl ModelConfig {
     /// The corruption applied to training inputs: denoising only.
     pub fn training_corruption(&self) -> Option<Corruption> {
         match self.kind {
-            Kind::Denoising => Some(self.corruption.unwrap_or(Corruption::Gaussian { sigma: 0.5 })),
+            Kind::Denoising => Some(
+                self.corruption
+                    .unwrap_or(Corruption::Gaussian { sigma: 0.5 }),
+            ),
             _ => None,
         }
     }
@@ -200,85 +223,150 @@ impl ModelConfig {
 
     /// Values entering the dense part of the encoder (after the convolutions, if any).
     pub fn flat_size(&self) -> usize {
-        self.conv_shapes().last().expect("non-empty").iter().product()
+        self.conv_shapes()
+            .last()
+            .expect("non-empty")
+            .iter()
+            .product()
     }
 
     /// Number of parameters of the network this config describes (weights and biases).
     pub fn param_count(&self) -> usize {
         let shapes = self.conv_shapes();
         // Convolutions (4x4 kernels) in the encoder and their transposes in the decoder.
-        let convs: usize = shapes.windows(2).map(|w| 2 * (w[0][0] * w[1][0] * 16) + w[1][0] + w[0][0]).sum();
+        let convs: usize = shapes
+            .windows(2)
+            .map(|w| 2 * (w[0][0] * w[1][0] * 16) + w[1][0] + w[0][0])
+            .sum();
         let mut widths = vec![self.flat_size()];
         widths.extend(&self.hidden);
-        let code = if self.kind == Kind::Variational { 2 * self.latent } else { self.latent };
+        let code = if self.kind == Kind::Variational {
+            2 * self.latent
+        } else {
+            self.latent
+        };
         let dense = |a: usize, b: usize| a.saturating_mul(b).saturating_add(b);
-        let encoder: usize = widths.windows(2).map(|w| dense(w[0], w[1])).sum::<usize>() + dense(*widths.last().expect("non-empty"), code);
-        let decoder: usize = widths.windows(2).map(|w| dense(w[1], w[0])).sum::<usize>() + dense(self.latent, *widths.last().expect("non-empty"));
+        let encoder: usize = widths.windows(2).map(|w| dense(w[0], w[1])).sum::<usize>()
+            + dense(*widths.last().expect("non-empty"), code);
+        let decoder: usize = widths.windows(2).map(|w| dense(w[1], w[0])).sum::<usize>()
+            + dense(self.latent, *widths.last().expect("non-empty"));
         convs.saturating_add(encoder).saturating_add(decoder)
     }
 
     pub fn validate(&self) -> Result<()> {
         for (i, &d) in self.input_shape.iter().enumerate() {
             if d == 0 {
-                return Err(AeError::config("inputShape", format!("has a zero at position {i}")));
+                return Err(AeError::config(
+                    "inputShape",
+                    format!("has a zero at position {i}"),
+                ));
             }
         }
         if self.input_shape[0] > 4 {
-            return Err(AeError::config("inputShape", format!("at most 4 channels, got {}", self.input_shape[0])));
+            return Err(AeError::config(
+                "inputShape",
+                format!("at most 4 channels, got {}", self.input_shape[0]),
+            ));
         }
         if self.input_size() > MAX_UNITS * 16 {
             return Err(AeError::config(
                 "inputShape",
-                format!("{:?} has {} values, more than {}", self.input_shape, self.input_size(), MAX_UNITS * 16),
+                format!(
+                    "{:?} has {} values, more than {}",
+                    self.input_shape,
+                    self.input_size(),
+                    MAX_UNITS * 16
+                ),
             ));
         }
         if self.latent == 0 || self.latent > MAX_UNITS {
-            return Err(AeError::config("latent", format!("must be in 1..={MAX_UNITS}, got {}", self.latent)));
+            return Err(AeError::config(
+                "latent",
+                format!("must be in 1..={MAX_UNITS}, got {}", self.latent),
+            ));
         }
         if self.hidden.len() > 8 {
-            return Err(AeError::config("hidden", format!("at most 8 layers, got {}", self.hidden.len())));
+            return Err(AeError::config(
+                "hidden",
+                format!("at most 8 layers, got {}", self.hidden.len()),
+            ));
         }
         for (i, &h) in self.hidden.iter().enumerate() {
             if h == 0 || h > MAX_UNITS {
-                return Err(AeError::config("hidden", format!("layer {i} must have 1..={MAX_UNITS} units, got {h}")));
+                return Err(AeError::config(
+                    "hidden",
+                    format!("layer {i} must have 1..={MAX_UNITS} units, got {h}"),
+                ));
             }
         }
         if self.architecture == Architecture::Conv {
             if self.conv_channels.is_empty() || self.conv_channels.len() > 5 {
-                return Err(AeError::config("convChannels", format!("needs 1 to 5 layers, got {}", self.conv_channels.len())));
+                return Err(AeError::config(
+                    "convChannels",
+                    format!("needs 1 to 5 layers, got {}", self.conv_channels.len()),
+                ));
             }
             if let Some(&c) = self.conv_channels.iter().find(|&&c| c == 0 || c > 512) {
-                return Err(AeError::config("convChannels", format!("each must be in 1..=512, got {c}")));
+                return Err(AeError::config(
+                    "convChannels",
+                    format!("each must be in 1..=512, got {c}"),
+                ));
             }
             let last = *self.conv_shapes().last().expect("non-empty");
             if last[1] == 0 || last[2] == 0 {
                 return Err(AeError::config(
                     "convChannels",
-                    format!("{} stride-2 layers shrink {:?} to nothing", self.conv_channels.len(), self.input_shape),
+                    format!(
+                        "{} stride-2 layers shrink {:?} to nothing",
+                        self.conv_channels.len(),
+                        self.input_shape
+                    ),
                 ));
             }
             if self.flat_size() > MAX_UNITS * 4 {
-                return Err(AeError::config("convChannels", format!("the last feature map has {} values; add a layer", self.flat_size())));
+                return Err(AeError::config(
+                    "convChannels",
+                    format!(
+                        "the last feature map has {} values; add a layer",
+                        self.flat_size()
+                    ),
+                ));
             }
         }
         if self.param_count() > MAX_PARAMS {
             return Err(AeError::config(
                 "hidden",
-                format!("this network would have {} parameters, more than {MAX_PARAMS}; use narrower layers", self.param_count()),
+                format!(
+                    "this network would have {} parameters, more than {MAX_PARAMS}; use narrower layers",
+                    self.param_count()
+                ),
             ));
         }
         let non_negative = |name: &str, v: f32| {
-            if v.is_finite() && v >= 0.0 { Ok(()) } else { Err(AeError::config(name, format!("must be a finite number >= 0, got {v}"))) }
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(AeError::config(
+                    name,
+                    format!("must be a finite number >= 0, got {v}"),
+                ))
+            }
         };
         non_negative("sparsityWeight", self.sparsity_weight)?;
         non_negative("contractiveWeight", self.contractive_weight)?;
         non_negative("klWeight", self.kl_weight)?;
         if !(self.sparsity_target > 0.0 && self.sparsity_target < 1.0) {
-            return Err(AeError::config("sparsityTarget", format!("must be in (0, 1), got {}", self.sparsity_target)));
+            return Err(AeError::config(
+                "sparsityTarget",
+                format!("must be in (0, 1), got {}", self.sparsity_target),
+            ));
         }
         if let Some(s) = self.gaussian_scale {
             if !(s.is_finite() && s > 0.0) {
-                return Err(AeError::config("gaussianScale", format!("must be > 0, got {s}")));
+                return Err(AeError::config(
+                    "gaussianScale",
+                    format!("must be > 0, got {s}"),
+                ));
             }
         }
         if let Some(c) = &self.corruption {
@@ -329,13 +417,25 @@ impl Default for TrainConfig {
 impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 || self.epochs > 100_000 {
-            return Err(AeError::config("epochs", format!("must be in 1..=100000, got {}", self.epochs)));
+            return Err(AeError::config(
+                "epochs",
+                format!("must be in 1..=100000, got {}", self.epochs),
+            ));
         }
         if self.batch_size == 0 || self.batch_size > 65_536 {
-            return Err(AeError::config("batchSize", format!("must be in 1..=65536, got {}", self.batch_size)));
+            return Err(AeError::config(
+                "batchSize",
+                format!("must be in 1..=65536, got {}", self.batch_size),
+            ));
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 10.0) {
-            return Err(AeError::config("learningRate", format!("must be in (0, 10), got {}", self.learning_rate)));
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate < 10.0)
+        {
+            return Err(AeError::config(
+                "learningRate",
+                format!("must be in (0, 10), got {}", self.learning_rate),
+            ));
         }
         for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&b) {
@@ -343,7 +443,10 @@ impl TrainConfig {
             }
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(AeError::config("weightDecay", format!("must be >= 0, got {}", self.weight_decay)));
+            return Err(AeError::config(
+                "weightDecay",
+                format!("must be >= 0, got {}", self.weight_decay),
+            ));
         }
         if !(0.0..1.0).contains(&self.validation_split) {
             return Err(AeError::config(
@@ -369,26 +472,53 @@ mod tests {
     fn defaults_are_valid_and_bad_fields_are_named() {
         ModelConfig::default().validate().unwrap();
         TrainConfig::default().validate().unwrap();
-        let bad = ModelConfig { latent: 0, ..Default::default() };
+        let bad = ModelConfig {
+            latent: 0,
+            ..Default::default()
+        };
         let err = bad.validate().unwrap_err();
         assert!(err.to_string().contains("`latent`"), "{err}");
-        let bad = TrainConfig { learning_rate: f64::NAN, ..Default::default() };
-        assert!(bad.validate().unwrap_err().to_string().contains("learningRate"));
+        let bad = TrainConfig {
+            learning_rate: f64::NAN,
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("learningRate")
+        );
     }
 
     #[test]
     fn param_count_matches_the_network_and_huge_networks_are_refused() {
         // 784-400-32 dense: (784*400 + 400) + (400*32 + 32) + (32*400 + 400) + (400*784 + 784).
-        let cfg = ModelConfig { hidden: vec![400], latent: 32, ..Default::default() };
-        assert_eq!(cfg.param_count(), 784 * 400 + 400 + 400 * 32 + 32 + 32 * 400 + 400 + 400 * 784 + 784);
-        let huge = ModelConfig { hidden: vec![65_536, 65_536], ..Default::default() };
-        assert!(huge.validate().unwrap_err().to_string().contains("parameters"));
+        let cfg = ModelConfig {
+            hidden: vec![400],
+            latent: 32,
+            ..Default::default()
+        };
+        assert_eq!(
+            cfg.param_count(),
+            784 * 400 + 400 + 400 * 32 + 32 + 32 * 400 + 400 + 400 * 784 + 784
+        );
+        let huge = ModelConfig {
+            hidden: vec![65_536, 65_536],
+            ..Default::default()
+        };
+        assert!(
+            huge.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("parameters")
+        );
     }
 
     #[test]
     fn parses_camel_case_json_and_rejects_unknown_fields() {
         let cfg: ModelConfig =
-            serde_json::from_str(r#"{"inputShape":[1,8,8],"hidden":[16],"latent":4,"loss":"mse"}"#).unwrap();
+            serde_json::from_str(r#"{"inputShape":[1,8,8],"hidden":[16],"latent":4,"loss":"mse"}"#)
+                .unwrap();
         assert_eq!(cfg.input_size(), 64);
         assert_eq!(cfg.loss, ReconstructionLoss::Mse);
         let err = serde_json::from_str::<ModelConfig>(r#"{"latnet":4}"#).unwrap_err();

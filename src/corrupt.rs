@@ -7,7 +7,12 @@ use crate::error::{AeError, Result};
 use crate::rng::SeededRng;
 
 /// Corrupt `values` (`n` images of `shape`, flattened) in place.
-pub fn corrupt_in_place(values: &mut [f32], shape: [usize; 3], corruption: &Corruption, rng: &mut SeededRng) {
+pub fn corrupt_in_place(
+    values: &mut [f32],
+    shape: [usize; 3],
+    corruption: &Corruption,
+    rng: &mut SeededRng,
+) {
     let [channels, height, width] = shape;
     let size = channels * height * width;
     match *corruption {
@@ -40,9 +45,15 @@ pub fn corrupt_in_place(values: &mut [f32], shape: [usize; 3], corruption: &Corr
                 }
             }
         }
-        Corruption::Block { count, min_size, max_size } => {
+        Corruption::Block {
+            count,
+            min_size,
+            max_size,
+        } => {
             for image in values.chunks_mut(size) {
-                for (top, left, h, w) in random_blocks(height, width, count, min_size, max_size, rng) {
+                for (top, left, h, w) in
+                    random_blocks(height, width, count, min_size, max_size, rng)
+                {
                     for c in 0..channels {
                         for y in top..top + h {
                             let row = c * height * width + y * width;
@@ -76,7 +87,12 @@ pub fn random_blocks(
 }
 
 /// A corrupted copy of `values`.
-pub fn corrupted(values: &[f32], shape: [usize; 3], corruption: &Corruption, seed: u64) -> Vec<f32> {
+pub fn corrupted(
+    values: &[f32],
+    shape: [usize; 3],
+    corruption: &Corruption,
+    seed: u64,
+) -> Vec<f32> {
     let mut out = values.to_vec();
     corrupt_in_place(&mut out, shape, corruption, &mut SeededRng::new(seed));
     out
@@ -124,8 +140,21 @@ mod tests {
     #[test]
     fn gaussian_noise_is_seeded_clipped_and_has_the_asked_spread() {
         let clean = vec![0.5f32; 10_000];
-        let noisy = corrupted(&clean, [1, 100, 100], &Corruption::Gaussian { sigma: 0.1 }, 3);
-        assert_eq!(noisy, corrupted(&clean, [1, 100, 100], &Corruption::Gaussian { sigma: 0.1 }, 3));
+        let noisy = corrupted(
+            &clean,
+            [1, 100, 100],
+            &Corruption::Gaussian { sigma: 0.1 },
+            3,
+        );
+        assert_eq!(
+            noisy,
+            corrupted(
+                &clean,
+                [1, 100, 100],
+                &Corruption::Gaussian { sigma: 0.1 },
+                3
+            )
+        );
         assert!(noisy.iter().all(|v| (0.0..=1.0).contains(v)));
         let var = noisy.iter().map(|v| (v - 0.5).powi(2)).sum::<f32>() / noisy.len() as f32;
         assert!((var.sqrt() - 0.1).abs() < 0.01, "std {}", var.sqrt());
@@ -140,13 +169,25 @@ mod tests {
         let sp = corrupted(&clean, SHAPE, &Corruption::SaltPepper { fraction: 0.2 }, 1);
         let salt = sp.iter().filter(|&&v| v == 1.0).count() as f32 / sp.len() as f32;
         let pepper = sp.iter().filter(|&&v| v == 0.0).count() as f32 / sp.len() as f32;
-        assert!((salt - 0.1).abs() < 0.02 && (pepper - 0.1).abs() < 0.02, "{salt} {pepper}");
+        assert!(
+            (salt - 0.1).abs() < 0.02 && (pepper - 0.1).abs() < 0.02,
+            "{salt} {pepper}"
+        );
     }
 
     #[test]
     fn blocks_zero_whole_rectangles_inside_the_image() {
         let clean = vec![1.0f32; 100];
-        let out = corrupted(&clean, SHAPE, &Corruption::Block { count: 1, min_size: 3, max_size: 3 }, 5);
+        let out = corrupted(
+            &clean,
+            SHAPE,
+            &Corruption::Block {
+                count: 1,
+                min_size: 3,
+                max_size: 3,
+            },
+            5,
+        );
         assert_eq!(out.iter().filter(|&&v| v == 0.0).count(), 9);
     }
 

@@ -17,7 +17,9 @@ impl Images {
     pub fn new(values: Vec<f32>, shape: [usize; 3]) -> Result<Self> {
         let size: usize = shape.iter().product();
         if size == 0 {
-            return Err(AeError::ShapeMismatch(format!("image shape {shape:?} has no pixels")));
+            return Err(AeError::ShapeMismatch(format!(
+                "image shape {shape:?} has no pixels"
+            )));
         }
         if values.is_empty() {
             return Err(AeError::InvalidData("no images were given".into()));
@@ -29,7 +31,10 @@ impl Images {
             )));
         }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(AeError::InvalidData(format!("value {i} is {} (NaN or infinite)", values[i])));
+            return Err(AeError::InvalidData(format!(
+                "value {i} is {} (NaN or infinite)",
+                values[i]
+            )));
         }
         if let Some(i) = values.iter().position(|v| !(0.0..=1.0).contains(v)) {
             return Err(AeError::InvalidData(format!(
@@ -83,7 +88,11 @@ impl Images {
 
     /// A new set holding the images at `indices`.
     pub fn subset(&self, indices: &[usize]) -> Images {
-        Images { values: self.gather(indices), shape: self.shape, len: indices.len() }
+        Images {
+            values: self.gather(indices),
+            shape: self.shape,
+            len: indices.len(),
+        }
     }
 }
 
@@ -91,7 +100,12 @@ impl Images {
 /// `shape` = `[channels, height, width]`: resized by averaging a 3x3 grid of bilinear samples per
 /// output pixel, and reduced to luminance (0.299 R + 0.587 G + 0.114 B) for one channel. Alpha is
 /// composited over black. Values in [0, 1], `[c, h, w]` order.
-pub fn rgba_to_image(rgba: &[u8], width: usize, height: usize, shape: [usize; 3]) -> Result<Vec<f32>> {
+pub fn rgba_to_image(
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+    shape: [usize; 3],
+) -> Result<Vec<f32>> {
     let [channels, out_h, out_w] = shape;
     if width == 0 || height == 0 || rgba.len() != width * height * 4 {
         return Err(AeError::ShapeMismatch(format!(
@@ -100,7 +114,9 @@ pub fn rgba_to_image(rgba: &[u8], width: usize, height: usize, shape: [usize; 3]
         )));
     }
     if !matches!(channels, 1 | 3) {
-        return Err(AeError::ShapeMismatch(format!("RGBA images convert to 1 or 3 channels, the model takes {channels}")));
+        return Err(AeError::ShapeMismatch(format!(
+            "RGBA images convert to 1 or 3 channels, the model takes {channels}"
+        )));
     }
     // Straight RGB in [0, 1], premultiplied by alpha (over black).
     let at = |x: usize, y: usize, c: usize| {
@@ -134,7 +150,8 @@ pub fn rgba_to_image(rgba: &[u8], width: usize, height: usize, shape: [usize; 3]
                 *value = sum / 9.0;
             }
             if channels == 1 {
-                out[y * out_w + x] = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]).clamp(0.0, 1.0);
+                out[y * out_w + x] =
+                    (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]).clamp(0.0, 1.0);
             } else {
                 for (c, v) in rgb.iter().enumerate() {
                     out[c * out_h * out_w + y * out_w + x] = v.clamp(0.0, 1.0);
@@ -176,7 +193,14 @@ impl Mnist {
         if bytes.len() < MNIST_HEADER || &bytes[..8] != MNIST_MAGIC {
             return Err(bad("not an MNIST asset (bad magic)"));
         }
-        let word = |i: usize| u32::from_le_bytes([bytes[8 + 4 * i], bytes[9 + 4 * i], bytes[10 + 4 * i], bytes[11 + 4 * i]]) as usize;
+        let word = |i: usize| {
+            u32::from_le_bytes([
+                bytes[8 + 4 * i],
+                bytes[9 + 4 * i],
+                bytes[10 + 4 * i],
+                bytes[11 + 4 * i],
+            ]) as usize
+        };
         let (version, count, rows, cols) = (word(0), word(1), word(2), word(3));
         if version != 1 {
             return Err(bad(&format!("unsupported version {version}")));
@@ -188,11 +212,17 @@ impl Mnist {
             .and_then(|v| v.checked_add(MNIST_HEADER))
             .ok_or_else(|| bad("sizes overflow"))?;
         if expected != bytes.len() || count == 0 {
-            return Err(bad(&format!("{} bytes, header says {expected}", bytes.len())));
+            return Err(bad(&format!(
+                "{} bytes, header says {expected}",
+                bytes.len()
+            )));
         }
         let pixels = &bytes[MNIST_HEADER..MNIST_HEADER + count * rows * cols];
         let labels = bytes[MNIST_HEADER + count * rows * cols..].to_vec();
-        Ok(Mnist { images: Images::from_u8(pixels, [1, rows, cols])?, labels })
+        Ok(Mnist {
+            images: Images::from_u8(pixels, [1, rows, cols])?,
+            labels,
+        })
     }
 
     /// Read the asset built by `npm run data` (at `data/mnist.bin` in the repository).
@@ -200,16 +230,25 @@ impl Mnist {
     pub fn load_bundled() -> Result<Mnist> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist.bin");
         let bytes = std::fs::read(&path).map_err(|e| {
-            AeError::InvalidData(format!("cannot read {} ({e}); build it with `npm ci && npm run data`", path.display()))
+            AeError::InvalidData(format!(
+                "cannot read {} ({e}); build it with `npm ci && npm run data`",
+                path.display()
+            ))
         })?;
         Mnist::parse(&bytes)
     }
 
     /// The project's fixed split: image `i` is a test image when `i % 5 == 4`.
     pub fn split(&self) -> (Images, Vec<u8>, Images, Vec<u8>) {
-        let (test, train): (Vec<usize>, Vec<usize>) = (0..self.images.len()).partition(|i| i % 5 == 4);
+        let (test, train): (Vec<usize>, Vec<usize>) =
+            (0..self.images.len()).partition(|i| i % 5 == 4);
         let labels = |idx: &[usize]| idx.iter().map(|&i| self.labels[i]).collect();
-        (self.images.subset(&train), labels(&train), self.images.subset(&test), labels(&test))
+        (
+            self.images.subset(&train),
+            labels(&train),
+            self.images.subset(&test),
+            labels(&test),
+        )
     }
 }
 
@@ -223,23 +262,48 @@ pub fn shapes_and_masks(n: usize, side: usize, seed: u64) -> (Images, Images) {
     let mut masks = Vec::with_capacity(n * plane);
     for _ in 0..n {
         let disc = rng.next_f64() < 0.5;
-        let (cy, cx) = (rng.uniform(0.25, 0.75) * side as f32, rng.uniform(0.25, 0.75) * side as f32);
-        let (ry, rx) = (rng.uniform(0.12, 0.25) * side as f32, rng.uniform(0.12, 0.25) * side as f32);
+        let (cy, cx) = (
+            rng.uniform(0.25, 0.75) * side as f32,
+            rng.uniform(0.25, 0.75) * side as f32,
+        );
+        let (ry, rx) = (
+            rng.uniform(0.12, 0.25) * side as f32,
+            rng.uniform(0.12, 0.25) * side as f32,
+        );
         let shade = rng.uniform(0.0, 0.3);
         let brightness = rng.uniform(0.6, 1.0);
         for y in 0..side {
             for x in 0..side {
                 let (dy, dx) = (y as f32 + 0.5 - cy, x as f32 + 0.5 - cx);
-                let inside = if disc { (dy / ry).powi(2) + (dx / rx).powi(2) <= 1.0 } else { dy.abs() <= ry && dx.abs() <= rx };
+                let inside = if disc {
+                    (dy / ry).powi(2) + (dx / rx).powi(2) <= 1.0
+                } else {
+                    dy.abs() <= ry && dx.abs() <= rx
+                };
                 let background = shade * x as f32 / side as f32 + 0.15 * rng.normal().abs();
-                let value = if inside { brightness - 0.1 * rng.next_f64() as f32 } else { background };
+                let value = if inside {
+                    brightness - 0.1 * rng.next_f64() as f32
+                } else {
+                    background
+                };
                 inputs.push(value.clamp(0.0, 1.0));
                 masks.push(if inside { 1.0 } else { 0.0 });
             }
         }
     }
     let shape = [1, side, side];
-    (Images { values: inputs, shape, len: n }, Images { values: masks, shape, len: n })
+    (
+        Images {
+            values: inputs,
+            shape,
+            len: n,
+        },
+        Images {
+            values: masks,
+            shape,
+            len: n,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -248,10 +312,22 @@ mod tests {
 
     #[test]
     fn rejects_bad_lengths_nan_and_range() {
-        assert!(matches!(Images::new(vec![0.0; 5], [1, 2, 2]), Err(AeError::ShapeMismatch(_))));
-        assert!(matches!(Images::new(vec![], [1, 2, 2]), Err(AeError::InvalidData(_))));
-        assert!(matches!(Images::new(vec![f32::NAN, 0.0, 0.0, 0.0], [1, 2, 2]), Err(AeError::InvalidData(_))));
-        assert!(matches!(Images::new(vec![2.0, 0.0, 0.0, 0.0], [1, 2, 2]), Err(AeError::InvalidData(_))));
+        assert!(matches!(
+            Images::new(vec![0.0; 5], [1, 2, 2]),
+            Err(AeError::ShapeMismatch(_))
+        ));
+        assert!(matches!(
+            Images::new(vec![], [1, 2, 2]),
+            Err(AeError::InvalidData(_))
+        ));
+        assert!(matches!(
+            Images::new(vec![f32::NAN, 0.0, 0.0, 0.0], [1, 2, 2]),
+            Err(AeError::InvalidData(_))
+        ));
+        assert!(matches!(
+            Images::new(vec![2.0, 0.0, 0.0, 0.0], [1, 2, 2]),
+            Err(AeError::InvalidData(_))
+        ));
         let ok = Images::new(vec![0.5; 8], [1, 2, 2]).unwrap();
         assert_eq!(ok.len(), 2);
     }
@@ -267,7 +343,10 @@ mod tests {
             }
         }
         let out = rgba_to_image(&rgba, 4, 4, [1, 2, 2]).unwrap();
-        assert!(out[0] > 0.9 && out[1] < 0.1 && out[2] > 0.9 && out[3] < 0.1, "{out:?}");
+        assert!(
+            out[0] > 0.9 && out[1] < 0.1 && out[2] > 0.9 && out[3] < 0.1,
+            "{out:?}"
+        );
         let same = rgba_to_image(&rgba, 4, 4, [3, 4, 4]).unwrap();
         assert_eq!(same.len(), 48);
         assert!((same[0] - 1.0).abs() < 1e-6 && same[3].abs() < 1e-6);
@@ -281,7 +360,10 @@ mod tests {
         for w in [1u32, u32::MAX, u32::MAX, u32::MAX] {
             header.extend_from_slice(&w.to_le_bytes());
         }
-        assert!(Mnist::parse(&header).is_err(), "huge header counts must not allocate");
+        assert!(
+            Mnist::parse(&header).is_err(),
+            "huge header counts must not allocate"
+        );
     }
 
     #[test]

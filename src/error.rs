@@ -15,8 +15,14 @@ pub enum AeError {
     #[error("invalid data: {0}")]
     InvalidData(String),
     /// Training produced a non-finite loss; the weights of the last good step were kept.
-    #[error("training diverged at epoch {epoch}, step {step} (loss = {loss}); the last good weights were kept. Lower the learning rate.")]
-    Diverged { epoch: usize, step: usize, loss: f32 },
+    #[error(
+        "training diverged at epoch {epoch}, step {step} (loss = {loss}); the last good weights were kept. Lower the learning rate."
+    )]
+    Diverged {
+        epoch: usize,
+        step: usize,
+        loss: f32,
+    },
     /// A method called at the wrong time, e.g. `sample` before any training.
     #[error("invalid state: {0}")]
     InvalidState(String),
@@ -30,7 +36,10 @@ pub enum AeError {
 
 impl AeError {
     pub fn config(field: &str, reason: impl Into<String>) -> Self {
-        AeError::InvalidConfig { field: field.to_string(), reason: reason.into() }
+        AeError::InvalidConfig {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
     }
 
     /// A stable, machine-readable code for each variant (used as the JS `Error.code`).

@@ -17,7 +17,11 @@ const EVAL_ROWS: usize = 4096;
 
 /// Mean squared error per value.
 pub fn mse(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / a.len().max(1) as f64
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| ((x - y) as f64).powi(2))
+        .sum::<f64>()
+        / a.len().max(1) as f64
 }
 
 /// Peak signal-to-noise ratio in dB for values in [0, 1]: `10 log10(1 / mse)`.
@@ -34,12 +38,18 @@ pub fn iou(predicted: &[f32], target: &[f32], threshold: f32) -> f64 {
         intersection += (p && t) as usize;
         union += (p || t) as usize;
     }
-    if union == 0 { 1.0 } else { intersection as f64 / union as f64 }
+    if union == 0 {
+        1.0
+    } else {
+        intersection as f64 / union as f64
+    }
 }
 
 fn require_vae(model: &Autoencoder) -> Result<()> {
     if model.config().kind != Kind::Variational {
-        return Err(AeError::InvalidState("the ELBO is defined for variational models only".into()));
+        return Err(AeError::InvalidState(
+            "the ELBO is defined for variational models only".into(),
+        ));
     }
     Ok(())
 }
@@ -70,10 +80,17 @@ pub async fn negative_elbo(model: &Autoencoder, images: &Images, seed: u64) -> R
 /// Importance-weighted estimate of -log p(x) in nats per image with `k` samples (Burda et al.):
 /// -log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x). Equals the negative ELBO's
 /// expectation at k = 1 and tightens as k grows.
-pub async fn iwae_negative_log_likelihood(model: &Autoencoder, images: &Images, k: usize, seed: u64) -> Result<f64> {
+pub async fn iwae_negative_log_likelihood(
+    model: &Autoencoder,
+    images: &Images,
+    k: usize,
+    seed: u64,
+) -> Result<f64> {
     require_vae(model)?;
     if k == 0 || k > EVAL_ROWS {
-        return Err(AeError::InvalidData(format!("k must be in 1..={EVAL_ROWS}, got {k}")));
+        return Err(AeError::InvalidData(format!(
+            "k must be in 1..={EVAL_ROWS}, got {k}"
+        )));
     }
     let config = model.config();
     let (latent, size) = (config.latent, config.input_size());
@@ -85,15 +102,28 @@ pub async fn iwae_negative_log_likelihood(model: &Autoencoder, images: &Images, 
     let all: Vec<usize> = (0..images.len()).collect();
     for chunk in all.chunks(per_chunk) {
         // Each image repeated k times: rows [image0 x k, image1 x k, ...].
-        let rows: Vec<usize> = chunk.iter().flat_map(|&i| std::iter::repeat_n(i, k)).collect();
+        let rows: Vec<usize> = chunk
+            .iter()
+            .flat_map(|&i| std::iter::repeat_n(i, k))
+            .collect();
         let x = batch_tensor(images.gather(&rows), rows.len(), size, device); // [rows, input]
         let encoded = net.encode_full(x.clone());
         let log_var = encoded.log_var.expect("variational");
         let eps = normal_tensor(rows.len(), latent, &mut rng, device); // [rows, latent]
         let z = encoded.code + log_var.clone().mul_scalar(0.5).exp() * eps.clone();
-        let log_px_z = objective::vae_nll_per_image(config, &net, net.decode_logits(z.clone()), x).neg(); // [rows]
-        let log_pz = z.square().sum_dim(1).squeeze_dim::<1>(1).add_scalar(latent as f32 * LN_2PI as f32).mul_scalar(-0.5);
-        let log_qz = (eps.square() + log_var).sum_dim(1).squeeze_dim::<1>(1).add_scalar(latent as f32 * LN_2PI as f32).mul_scalar(-0.5);
+        let log_px_z =
+            objective::vae_nll_per_image(config, &net, net.decode_logits(z.clone()), x).neg(); // [rows]
+        let log_pz = z
+            .square()
+            .sum_dim(1)
+            .squeeze_dim::<1>(1)
+            .add_scalar(latent as f32 * LN_2PI as f32)
+            .mul_scalar(-0.5);
+        let log_qz = (eps.square() + log_var)
+            .sum_dim(1)
+            .squeeze_dim::<1>(1)
+            .add_scalar(latent as f32 * LN_2PI as f32)
+            .mul_scalar(-0.5);
         let log_w = read_f32(log_px_z + log_pz - log_qz).await?; // [rows]
         for weights in log_w.chunks(k) {
             let max = weights.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
@@ -122,7 +152,9 @@ pub async fn mean_jacobian_norm(model: &Autoencoder, images: &Images) -> Result<
     for chunk in all.chunks(256) {
         let x = batch_tensor(images.gather(chunk), chunk.len(), size, device);
         let per_image = if net.is_conv() {
-            let probes: Vec<_> = (0..16).map(|_| normal_tensor(chunk.len(), size, &mut rng, device)).collect();
+            let probes: Vec<_> = (0..16)
+                .map(|_| normal_tensor(chunk.len(), size, &mut rng, device))
+                .collect();
             objective::jacobian_frobenius_sq_estimate(&net, x, &probes)
         } else {
             let encoded = net.encode_full(x);

@@ -9,7 +9,7 @@
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::activation::{relu, sigmoid};
-use burn::tensor::module::{conv2d, conv_transpose2d};
+use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -97,15 +97,30 @@ fn dense(fan_in: usize, fan_out: usize, rng: &mut SeededRng, device: &Device) ->
     let bound = 1.0 / (fan_in as f32).sqrt();
     Linear {
         // burn's row layout: weight is [fan_in, fan_out], forward is x @ W + b.
-        weight: Param::from_data(TensorData::new(uniform(fan_in * fan_out, bound, rng), [fan_in, fan_out]), device),
-        bias: Some(Param::from_data(TensorData::new(uniform(fan_out, bound, rng), [fan_out]), device)),
+        weight: Param::from_data(
+            TensorData::new(uniform(fan_in * fan_out, bound, rng), [fan_in, fan_out]),
+            device,
+        ),
+        bias: Some(Param::from_data(
+            TensorData::new(uniform(fan_out, bound, rng), [fan_out]),
+            device,
+        )),
     }
 }
 
-fn conv(shape: [usize; 4], fan_in: usize, bias: usize, rng: &mut SeededRng, device: &Device) -> ConvLayer {
+fn conv(
+    shape: [usize; 4],
+    fan_in: usize,
+    bias: usize,
+    rng: &mut SeededRng,
+    device: &Device,
+) -> ConvLayer {
     let bound = 1.0 / (fan_in as f32).sqrt();
     ConvLayer {
-        weight: Param::from_data(TensorData::new(uniform(shape.iter().product(), bound, rng), shape), device),
+        weight: Param::from_data(
+            TensorData::new(uniform(shape.iter().product(), bound, rng), shape),
+            device,
+        ),
         bias: Param::from_data(TensorData::new(uniform(bias, bound, rng), [bias]), device),
     }
 }
@@ -121,13 +136,23 @@ impl AutoencoderNet {
             .windows(2)
             .map(|w| {
                 let (cin, cout) = (w[0][0], w[1][0]);
-                conv([cout, cin, KERNEL, KERNEL], cin * KERNEL * KERNEL, cout, &mut rng, device)
+                conv(
+                    [cout, cin, KERNEL, KERNEL],
+                    cin * KERNEL * KERNEL,
+                    cout,
+                    &mut rng,
+                    device,
+                )
             })
             .collect();
 
         let mut widths = vec![config.flat_size()];
         widths.extend(&config.hidden);
-        let code_width = if variational { 2 * config.latent } else { config.latent };
+        let code_width = if variational {
+            2 * config.latent
+        } else {
+            config.latent
+        };
         let mut enc_dense: Vec<Linear> = widths
             .iter()
             .copied()
@@ -141,11 +166,19 @@ impl AutoencoderNet {
             // training begins sparse instead of first having to silence units firing at 0.5.
             let rho = config.sparsity_target;
             let code = enc_dense.last_mut().expect("at least the code layer");
-            code.bias = Some(Param::from_data(TensorData::new(vec![(rho / (1.0 - rho)).ln(); code_width], [code_width]), device));
+            code.bias = Some(Param::from_data(
+                TensorData::new(vec![(rho / (1.0 - rho)).ln(); code_width], [code_width]),
+                device,
+            ));
         }
 
-        let dec_widths: Vec<usize> = std::iter::once(config.latent).chain(widths.iter().rev().copied()).collect();
-        let dec_dense = dec_widths.windows(2).map(|w| dense(w[0], w[1], &mut rng, device)).collect();
+        let dec_widths: Vec<usize> = std::iter::once(config.latent)
+            .chain(widths.iter().rev().copied())
+            .collect();
+        let dec_dense = dec_widths
+            .windows(2)
+            .map(|w| dense(w[0], w[1], &mut rng, device))
+            .collect();
 
         // Transposed convolutions, deepest first: [in, out, k, k], PyTorch's fan_in is out * k * k.
         let dec_convs = conv_shapes
@@ -153,11 +186,19 @@ impl AutoencoderNet {
             .rev()
             .map(|w| {
                 let (cout, cin) = (w[0][0], w[1][0]);
-                conv([cin, cout, KERNEL, KERNEL], cout * KERNEL * KERNEL, cout, &mut rng, device)
+                conv(
+                    [cin, cout, KERNEL, KERNEL],
+                    cout * KERNEL * KERNEL,
+                    cout,
+                    &mut rng,
+                    device,
+                )
             })
             .collect();
 
-        let log_scale = (variational && config.gaussian_scale.is_none() && config.loss == crate::config::ReconstructionLoss::Mse)
+        let log_scale = (variational
+            && config.gaussian_scale.is_none()
+            && config.loss == crate::config::ReconstructionLoss::Mse)
             .then(|| Param::from_data(TensorData::new(vec![0.0f32], [1]), device));
 
         // A sparse sigmoid code sits near rho with spread sqrt(rho (1 - rho)); the decoder reads it
@@ -168,8 +209,21 @@ impl AutoencoderNet {
         } else {
             (0.0, 1.0)
         };
-        let plan = Plan { conv_shapes, code: CodeActivation::for_kind(config.kind), variational, latent: config.latent, code_input };
-        AutoencoderNet { enc_convs, enc_dense, dec_dense, dec_convs, log_scale, plan }
+        let plan = Plan {
+            conv_shapes,
+            code: CodeActivation::for_kind(config.kind),
+            variational,
+            latent: config.latent,
+            code_input,
+        };
+        AutoencoderNet {
+            enc_convs,
+            enc_dense,
+            dec_dense,
+            dec_convs,
+            log_scale,
+            plan,
+        }
     }
 
     pub fn is_conv(&self) -> bool {
@@ -199,7 +253,12 @@ impl AutoencoderNet {
             let mut fm: Tensor<4> = h.reshape([batch, c, hh, ww]); // [batch, c, h, w]
             for layer in &self.enc_convs {
                 let options = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
-                fm = relu(conv2d(fm, layer.weight.val(), Some(layer.bias.val()), options)); // [batch, c', h/2, w/2]
+                fm = relu(conv2d(
+                    fm,
+                    layer.weight.val(),
+                    Some(layer.bias.val()),
+                    options,
+                )); // [batch, c', h/2, w/2]
             }
             h = fm.flatten(1, 3); // [batch, flat]
         }
@@ -220,9 +279,19 @@ impl AutoencoderNet {
             let latent = self.plan.latent;
             let mu = h.clone().narrow(1, 0, latent); // [batch, latent]
             let log_var = h.narrow(1, latent, latent); // [batch, latent]
-            Encoded { pre_activations, hidden, code: mu, log_var: Some(log_var) }
+            Encoded {
+                pre_activations,
+                hidden,
+                code: mu,
+                log_var: Some(log_var),
+            }
         } else {
-            Encoded { pre_activations, hidden, code: self.plan.code.apply(h), log_var: None }
+            Encoded {
+                pre_activations,
+                hidden,
+                code: self.plan.code.apply(h),
+                log_var: None,
+            }
         }
     }
 
@@ -237,7 +306,11 @@ impl AutoencoderNet {
         let conv = self.is_conv();
         let last = self.dec_dense.len() - 1;
         let (shift, scale) = self.plan.code_input;
-        let mut h = if scale == 1.0 && shift == 0.0 { code } else { code.sub_scalar(shift).mul_scalar(scale) };
+        let mut h = if scale == 1.0 && shift == 0.0 {
+            code
+        } else {
+            code.sub_scalar(shift).mul_scalar(scale)
+        };
         for (i, layer) in self.dec_dense.iter().enumerate() {
             h = layer.forward(h);
             // The last dense layer is linear for a dense net; it feeds ReLU convs otherwise.
@@ -256,7 +329,13 @@ impl AutoencoderNet {
             // Undo layer `n - 1 - i`: out = 2 * in, plus one where the encoder floored an odd size.
             let [_, in_h, in_w] = shapes[n - i];
             let [_, out_h, out_w] = shapes[n - 1 - i];
-            let options = ConvTransposeOptions::new([2, 2], [1, 1], [out_h - 2 * in_h, out_w - 2 * in_w], [1, 1], 1);
+            let options = ConvTransposeOptions::new(
+                [2, 2],
+                [1, 1],
+                [out_h - 2 * in_h, out_w - 2 * in_w],
+                [1, 1],
+                1,
+            );
             fm = conv_transpose2d(fm, layer.weight.val(), Some(layer.bias.val()), options);
             if i + 1 < n {
                 fm = relu(fm);

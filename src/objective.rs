@@ -36,24 +36,38 @@ pub struct Batch {
 }
 
 /// Per-image reconstruction loss, `[batch]`, from the decoder's logits and the target in [0, 1].
-pub fn reconstruction_per_image(loss: ReconstructionLoss, logits: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+pub fn reconstruction_per_image(
+    loss: ReconstructionLoss,
+    logits: Tensor<2>,
+    target: Tensor<2>,
+) -> Tensor<1> {
     let per_pixel = match loss {
         ReconstructionLoss::Mse => (sigmoid(logits) - target).square(),
         ReconstructionLoss::Mae => (sigmoid(logits) - target).abs(),
         // BCE with logits, stable for any z: max(z, 0) - z * t + log(1 + exp(-|z|)).
-        ReconstructionLoss::Bce => relu(logits.clone()) - logits.clone() * target + logits.abs().neg().exp().log1p(),
+        ReconstructionLoss::Bce => {
+            relu(logits.clone()) - logits.clone() * target + logits.abs().neg().exp().log1p()
+        }
     };
     per_pixel.sum_dim(1).squeeze_dim(1) // [batch]
 }
 
 /// A VAE decoder's negative log-likelihood per image in nats, `[batch]`: Bernoulli for BCE,
 /// Gaussian (fixed or learned sigma) for MSE, Laplace (scale 1) for MAE.
-pub fn vae_nll_per_image(config: &ModelConfig, net: &AutoencoderNet, logits: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+pub fn vae_nll_per_image(
+    config: &ModelConfig,
+    net: &AutoencoderNet,
+    logits: Tensor<2>,
+    target: Tensor<2>,
+) -> Tensor<1> {
     let pixels = config.input_size() as f32;
     match config.loss {
-        ReconstructionLoss::Bce => reconstruction_per_image(ReconstructionLoss::Bce, logits, target),
+        ReconstructionLoss::Bce => {
+            reconstruction_per_image(ReconstructionLoss::Bce, logits, target)
+        }
         ReconstructionLoss::Mae => {
-            reconstruction_per_image(ReconstructionLoss::Mae, logits, target).add_scalar(pixels * std::f32::consts::LN_2)
+            reconstruction_per_image(ReconstructionLoss::Mae, logits, target)
+                .add_scalar(pixels * std::f32::consts::LN_2)
         }
         ReconstructionLoss::Mse => {
             let squared = reconstruction_per_image(ReconstructionLoss::Mse, logits, target); // [batch]
@@ -61,11 +75,16 @@ pub fn vae_nll_per_image(config: &ModelConfig, net: &AutoencoderNet, logits: Ten
                 (Some(log_sigma), _) => {
                     // 0.5 * sq / sigma^2 + D * (log sigma + 0.5 log 2 pi)
                     let inv_var = log_sigma.clone().mul_scalar(-2.0).exp(); // [1]
-                    squared.mul(inv_var).mul_scalar(0.5) + log_sigma.mul_scalar(pixels).add_scalar(0.5 * pixels * LN_2PI)
+                    squared.mul(inv_var).mul_scalar(0.5)
+                        + log_sigma
+                            .mul_scalar(pixels)
+                            .add_scalar(0.5 * pixels * LN_2PI)
                 }
                 (None, sigma) => {
                     let sigma = sigma.unwrap_or(1.0);
-                    squared.mul_scalar(0.5 / (sigma * sigma)).add_scalar(pixels * (sigma.ln() + 0.5 * LN_2PI))
+                    squared
+                        .mul_scalar(0.5 / (sigma * sigma))
+                        .add_scalar(pixels * (sigma.ln() + 0.5 * LN_2PI))
                 }
             }
         }
@@ -75,7 +94,10 @@ pub fn vae_nll_per_image(config: &ModelConfig, net: &AutoencoderNet, logits: Ten
 /// KL(q(z|x) || N(0, I)) per image, `[batch]`.
 pub fn gaussian_kl_per_image(mu: Tensor<2>, log_var: Tensor<2>) -> Tensor<1> {
     // -0.5 * sum(1 + log_var - mu^2 - exp(log_var))
-    (log_var.clone().add_scalar(1.0) - mu.square() - log_var.exp()).sum_dim(1).squeeze_dim(1).mul_scalar(-0.5)
+    (log_var.clone().add_scalar(1.0) - mu.square() - log_var.exp())
+        .sum_dim(1)
+        .squeeze_dim(1)
+        .mul_scalar(-0.5)
 }
 
 /// Sum of absolute activations per image, `[batch]`.
@@ -86,8 +108,19 @@ pub fn l1_per_image(activations: Tensor<2>) -> Tensor<1> {
 /// sum_j KL(rho || rho_hat_j), with rho_hat_j the mean of code unit j over the batch. `[1]`.
 pub fn sparsity_kl(code: Tensor<2>, rho: f32) -> Tensor<1> {
     let rho_hat = code.mean_dim(0).clamp(1e-6, 1.0 - 1e-6); // [1, latent]
-    let term = rho_hat.clone().recip().mul_scalar(rho).log().mul_scalar(rho)
-        + rho_hat.neg().add_scalar(1.0).recip().mul_scalar(1.0 - rho).log().mul_scalar(1.0 - rho);
+    let term = rho_hat
+        .clone()
+        .recip()
+        .mul_scalar(rho)
+        .log()
+        .mul_scalar(rho)
+        + rho_hat
+            .neg()
+            .add_scalar(1.0)
+            .recip()
+            .mul_scalar(1.0 - rho)
+            .log()
+            .mul_scalar(1.0 - rho);
     term.sum()
 }
 
@@ -122,7 +155,10 @@ pub fn jacobian_frobenius_sq(net: &AutoencoderNet, encoded: &Encoded) -> Tensor<
         g = g * d.unsqueeze_dim::<3>(1); // [batch, latent, h_l]
         let w = layers[l].weight.val().transpose(); // [h_l, h_{l-1}]
         let fan_in = w.dims()[1];
-        g = g.reshape([batch * latent, width]).matmul(w).reshape([batch, latent, fan_in]); // [batch, latent, h_{l-1}]
+        g = g
+            .reshape([batch * latent, width])
+            .matmul(w)
+            .reshape([batch, latent, fan_in]); // [batch, latent, h_{l-1}]
     }
     g.square().sum_dim(2).sum_dim(1).reshape([batch])
 }
@@ -130,19 +166,25 @@ pub fn jacobian_frobenius_sq(net: &AutoencoderNet, encoded: &Encoded) -> Tensor<
 /// Stochastic estimate of ||J||_F^2 per image, `[batch]`, for encoders where the exact form is not
 /// built (convolutional ones): E_v ||J v||^2 = ||J||_F^2 for v ~ N(0, I), with J v taken by central
 /// differences, (f(x + h v) - f(x - h v)) / 2h, averaged over the given probes.
-pub fn jacobian_frobenius_sq_estimate(net: &AutoencoderNet, input: Tensor<2>, probes: &[Tensor<2>]) -> Tensor<1> {
+pub fn jacobian_frobenius_sq_estimate(
+    net: &AutoencoderNet,
+    input: Tensor<2>,
+    probes: &[Tensor<2>],
+) -> Tensor<1> {
     let batch = input.dims()[0];
     let mut sum: Option<Tensor<1>> = None;
     for v in probes {
         let step = v.clone().mul_scalar(PROBE_STEP);
-        let jv = (net.encode(input.clone() + step.clone()) - net.encode(input.clone() - step)).div_scalar(2.0 * PROBE_STEP); // [batch, latent]
+        let jv = (net.encode(input.clone() + step.clone()) - net.encode(input.clone() - step))
+            .div_scalar(2.0 * PROBE_STEP); // [batch, latent]
         let sq = jv.square().sum_dim(1).reshape([batch]);
         sum = Some(match sum {
             None => sq,
             Some(s) => s + sq,
         });
     }
-    sum.expect("at least one probe").div_scalar(probes.len() as f32)
+    sum.expect("at least one probe")
+        .div_scalar(probes.len() as f32)
 }
 
 /// The objective for one batch.
@@ -154,7 +196,10 @@ pub fn compute(config: &ModelConfig, net: &AutoencoderNet, batch: Batch) -> Obje
         let nll = vae_nll_per_image(config, net, net.decode_logits(z), batch.target).mean();
         let kl = gaussian_kl_per_image(encoded.code, log_var).mean();
         let total = nll.clone() + kl.clone().mul_scalar(config.kl_weight);
-        return Objective { total, terms: vec![("reconstruction", nll), ("kl", kl)] };
+        return Objective {
+            total,
+            terms: vec![("reconstruction", nll), ("kl", kl)],
+        };
     }
     let logits = net.decode_logits(encoded.code.clone());
     let reconstruction = reconstruction_per_image(config.loss, logits, batch.target).mean();
@@ -168,7 +213,11 @@ pub fn compute(config: &ModelConfig, net: &AutoencoderNet, batch: Batch) -> Obje
             }
             Some(("l1", l1, config.sparsity_weight))
         }
-        Kind::SparseKl => Some(("sparsityKl", sparsity_kl(encoded.code.clone(), config.sparsity_target), config.sparsity_weight)),
+        Kind::SparseKl => Some((
+            "sparsityKl",
+            sparsity_kl(encoded.code.clone(), config.sparsity_target),
+            config.sparsity_weight,
+        )),
         Kind::Contractive => {
             let per_image = if net.is_conv() {
                 jacobian_frobenius_sq_estimate(net, batch.input, &batch.probes)
@@ -180,7 +229,10 @@ pub fn compute(config: &ModelConfig, net: &AutoencoderNet, batch: Batch) -> Obje
         _ => None,
     };
     match penalty {
-        None => Objective { total: reconstruction.clone(), terms: vec![("reconstruction", reconstruction)] },
+        None => Objective {
+            total: reconstruction.clone(),
+            terms: vec![("reconstruction", reconstruction)],
+        },
         Some((name, value, weight)) => Objective {
             total: reconstruction.clone() + value.clone().mul_scalar(weight),
             terms: vec![("reconstruction", reconstruction), (name, value)],
@@ -204,7 +256,10 @@ mod tests {
     fn close(got: &[f32], want: &[f32], tol: f32) {
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(want) {
-            assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{got:?} vs {want:?}");
+            assert!(
+                (g - w).abs() <= tol * (1.0 + w.abs()),
+                "{got:?} vs {want:?}"
+            );
         }
     }
 
@@ -213,17 +268,44 @@ mod tests {
         // z = 0 -> p = 0.5: BCE = ln 2 whatever the target; z = 2, t = 1: ln(1 + e^-2).
         let logits = t2(vec![0.0, 2.0, 0.0, -3.0], [2, 2]);
         let target = t2(vec![1.0, 1.0, 0.3, 0.0], [2, 2]);
-        let got = values(reconstruction_per_image(ReconstructionLoss::Bce, logits, target));
+        let got = values(reconstruction_per_image(
+            ReconstructionLoss::Bce,
+            logits,
+            target,
+        ));
         let ln2 = std::f32::consts::LN_2;
-        close(&got, &[ln2 + (1.0 + (-2.0f32).exp()).ln(), ln2 + (1.0 + (-3.0f32).exp()).ln()], 1e-5);
+        close(
+            &got,
+            &[
+                ln2 + (1.0 + (-2.0f32).exp()).ln(),
+                ln2 + (1.0 + (-3.0f32).exp()).ln(),
+            ],
+            1e-5,
+        );
     }
 
     #[test]
     fn mse_and_mae_match_hand_computation() {
         let logits = t2(vec![0.0, 0.0], [1, 2]); // sigmoid -> 0.5, 0.5
         let target = t2(vec![1.0, 0.25], [1, 2]);
-        close(&values(reconstruction_per_image(ReconstructionLoss::Mse, logits.clone(), target.clone())), &[0.25 + 0.0625], 1e-6);
-        close(&values(reconstruction_per_image(ReconstructionLoss::Mae, logits, target)), &[0.5 + 0.25], 1e-6);
+        close(
+            &values(reconstruction_per_image(
+                ReconstructionLoss::Mse,
+                logits.clone(),
+                target.clone(),
+            )),
+            &[0.25 + 0.0625],
+            1e-6,
+        );
+        close(
+            &values(reconstruction_per_image(
+                ReconstructionLoss::Mae,
+                logits,
+                target,
+            )),
+            &[0.5 + 0.25],
+            1e-6,
+        );
     }
 
     #[test]
@@ -237,7 +319,11 @@ mod tests {
         // mu = 1, log_var = 0: KL = 0.5; mu = 0, log_var = ln 2: 0.5 * (2 - 1 - ln 2).
         let mu = t2(vec![1.0, 0.0], [1, 2]);
         let log_var = t2(vec![0.0, std::f32::consts::LN_2], [1, 2]);
-        close(&values(gaussian_kl_per_image(mu, log_var)), &[0.5 + 0.5 * (1.0 - std::f32::consts::LN_2)], 1e-6);
+        close(
+            &values(gaussian_kl_per_image(mu, log_var)),
+            &[0.5 + 0.5 * (1.0 - std::f32::consts::LN_2)],
+            1e-6,
+        );
     }
 
     #[test]
@@ -247,6 +333,10 @@ mod tests {
         let rho: f32 = 0.1;
         let kl = |q: f32| rho * (rho / q).ln() + (1.0 - rho) * ((1.0 - rho) / (1.0 - q)).ln();
         close(&values(sparsity_kl(code, rho)), &[kl(0.2)], 1e-5);
-        close(&values(sparsity_kl(t2(vec![0.1; 4], [2, 2]), rho)), &[0.0], 1e-6);
+        close(
+            &values(sparsity_kl(t2(vec![0.1; 4], [2, 2]), rho)),
+            &[0.0],
+            1e-6,
+        );
     }
 }

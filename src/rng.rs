@@ -9,7 +9,9 @@ pub struct SeededRng {
 impl SeededRng {
     pub fn new(seed: u64) -> Self {
         // Mix the seed once so that nearby seeds give unrelated streams.
-        let mut rng = SeededRng { state: seed ^ 0x5DEE_CE66_D1CE_4E5B };
+        let mut rng = SeededRng {
+            state: seed ^ 0x5DEE_CE66_D1CE_4E5B,
+        };
         rng.next_u64();
         rng
     }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
 use crate::corrupt::corrupt_in_place;
-use crate::data::{split_indices, Images};
+use crate::data::{Images, split_indices};
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
 use crate::objective::{self, Batch};
@@ -24,7 +24,10 @@ use crate::rng::SeededRng;
 const CONTRACTIVE_PROBES: usize = 2;
 
 /// Serialise `(name, value)` pairs as a map (a JS object), keeping their order.
-fn ordered_map<S: serde::Serializer>(pairs: &[(String, f32)], serializer: S) -> Result<S::Ok, S::Error> {
+fn ordered_map<S: serde::Serializer>(
+    pairs: &[(String, f32)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut map = serializer.serialize_map(Some(pairs.len()))?;
     for (name, value) in pairs {
@@ -105,17 +108,36 @@ impl TrainObserver for Silent {}
 
 /// Read a small tensor back to the host, on any backend.
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor.into_data_async().await.map_err(|e| AeError::Backend(format!("readback failed: {e:?}")))?;
-    data.try_into_vec::<f32>().map_err(|e| AeError::Backend(format!("readback gave unexpected data: {e:?}")))
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| AeError::Backend(format!("readback failed: {e:?}")))?;
+    data.try_into_vec::<f32>()
+        .map_err(|e| AeError::Backend(format!("readback gave unexpected data: {e:?}")))
 }
 
-pub(crate) fn batch_tensor(values: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+pub(crate) fn batch_tensor(
+    values: Vec<f32>,
+    rows: usize,
+    cols: usize,
+    device: &Device,
+) -> Tensor<2> {
     Tensor::from_data(TensorData::new(values, [rows, cols]), device)
 }
 
 /// `rows x cols` standard normal draws.
-pub(crate) fn normal_tensor(rows: usize, cols: usize, rng: &mut SeededRng, device: &Device) -> Tensor<2> {
-    batch_tensor((0..rows * cols).map(|_| rng.normal()).collect(), rows, cols, device)
+pub(crate) fn normal_tensor(
+    rows: usize,
+    cols: usize,
+    rng: &mut SeededRng,
+    device: &Device,
+) -> Tensor<2> {
+    batch_tensor(
+        (0..rows * cols).map(|_| rng.normal()).collect(),
+        rows,
+        cols,
+        device,
+    )
 }
 
 /// Everything the objective needs for the images at `indices`: the input (with `corruption`
@@ -134,14 +156,19 @@ pub fn make_batch(
     if let Some(corruption) = corruption {
         corrupt_in_place(&mut input, model.input_shape, &corruption, rng);
     }
-    let noise = (model.kind == Kind::Variational).then(|| normal_tensor(rows, model.latent, rng, device));
-    let probes = if model.kind == Kind::Contractive && model.architecture == crate::config::Architecture::Conv {
-        (0..CONTRACTIVE_PROBES).map(|_| normal_tensor(rows, size, rng, device)).collect()
+    let noise =
+        (model.kind == Kind::Variational).then(|| normal_tensor(rows, model.latent, rng, device));
+    let probes = if model.kind == Kind::Contractive
+        && model.architecture == crate::config::Architecture::Conv
+    {
+        (0..CONTRACTIVE_PROBES)
+            .map(|_| normal_tensor(rows, size, rng, device))
+            .collect()
     } else {
         Vec::new()
     };
     Batch {
-        input: batch_tensor(input, rows, size, device),    // [batch, input]
+        input: batch_tensor(input, rows, size, device), // [batch, input]
         target: batch_tensor(targets.gather(indices), rows, size, device), // [batch, input]
         noise,
         probes,
@@ -165,15 +192,18 @@ impl Trainer {
     }
 
     fn optimizer(&mut self, cfg: &TrainConfig) -> ModuleOptimizer {
-        self.optimizer
-            .take()
-            .unwrap_or_else(|| {
-                let mut adam = AdamConfig::new().with_beta_1(cfg.beta1).with_beta_2(cfg.beta2).with_epsilon(1e-8);
-                if cfg.weight_decay > 0.0 {
-                    adam = adam.with_weight_decay(Some(WeightDecayConfig { penalty: cfg.weight_decay }));
-                }
-                adam.init()
-            })
+        self.optimizer.take().unwrap_or_else(|| {
+            let mut adam = AdamConfig::new()
+                .with_beta_1(cfg.beta1)
+                .with_beta_2(cfg.beta2)
+                .with_epsilon(1e-8);
+            if cfg.weight_decay > 0.0 {
+                adam = adam.with_weight_decay(Some(WeightDecayConfig {
+                    penalty: cfg.weight_decay,
+                }));
+            }
+            adam.init()
+        })
     }
 
     /// Forget the optimiser's moments (e.g. after the hyperparameters change).
@@ -224,12 +254,18 @@ impl Trainer {
         if cfg.batch_size.min(inputs.len()).saturating_mul(size) > crate::config::MAX_BATCH_VALUES {
             return Err(AeError::config(
                 "batchSize",
-                format!("{} images of {size} values is too large a batch; use at most {}", cfg.batch_size, crate::config::MAX_BATCH_VALUES / size),
+                format!(
+                    "{} images of {size} values is too large a batch; use at most {}",
+                    cfg.batch_size,
+                    crate::config::MAX_BATCH_VALUES / size
+                ),
             ));
         }
         let (train_idx, val_idx) = split_indices(inputs.len(), cfg.validation_split, cfg.seed);
         if train_idx.is_empty() {
-            return Err(AeError::InvalidData("no training images left after the validation split".into()));
+            return Err(AeError::InvalidData(
+                "no training images left after the validation split".into(),
+            ));
         }
 
         // The call's corruption, else the model's own (denoising models).
@@ -249,7 +285,15 @@ impl Trainer {
             let mut term_names: Vec<String> = Vec::new();
             let mut seen = 0usize;
             for (step, batch) in order.chunks(cfg.batch_size).enumerate() {
-                let data = make_batch(model, corruption, inputs, targets, batch, &mut noise_rng, device);
+                let data = make_batch(
+                    model,
+                    corruption,
+                    inputs,
+                    targets,
+                    batch,
+                    &mut noise_rng,
+                    device,
+                );
                 let last_good = (net.clone(), optimizer.clone());
                 let objective = objective::compute(model, net, data);
                 let grads = GradientsParams::from_grads(objective.total.backward(), &*net);
@@ -284,7 +328,11 @@ impl Trainer {
                     steps_per_epoch,
                     global_step: history.steps,
                     loss,
-                    terms: term_names.iter().cloned().zip(values[1..].iter().copied()).collect(),
+                    terms: term_names
+                        .iter()
+                        .cloned()
+                        .zip(values[1..].iter().copied())
+                        .collect(),
                     samples_seen: epoch * train_idx.len() + seen,
                 };
                 let stop = observer.on_step(&progress) == Control::Stop
@@ -292,7 +340,15 @@ impl Trainer {
                 observer.yield_now().await;
                 if stop {
                     history.cancelled = observer_stopped(cfg, &history);
-                    push_epoch(&mut history, epoch, loss_sum, &term_names, &term_sums, seen, None);
+                    push_epoch(
+                        &mut history,
+                        epoch,
+                        loss_sum,
+                        &term_names,
+                        &term_sums,
+                        seen,
+                        None,
+                    );
                     break 'epochs;
                 }
             }
@@ -301,7 +357,15 @@ impl Trainer {
             } else {
                 Some(mean_loss(net, model, corruption, inputs, targets, &val_idx, device).await?)
             };
-            push_epoch(&mut history, epoch, loss_sum, &term_names, &term_sums, seen, validation_loss);
+            push_epoch(
+                &mut history,
+                epoch,
+                loss_sum,
+                &term_names,
+                &term_sums,
+                seen,
+                validation_loss,
+            );
             if observer.on_epoch(history.epochs.last().expect("just pushed")) == Control::Stop {
                 history.cancelled = epoch + 1 < cfg.epochs;
                 break;
@@ -330,7 +394,11 @@ fn push_epoch(
     history.epochs.push(EpochSummary {
         epoch,
         train_loss: (loss_sum / n) as f32,
-        train_terms: names.iter().cloned().zip(term_sums.iter().map(|s| (s / n) as f32)).collect(),
+        train_terms: names
+            .iter()
+            .cloned()
+            .zip(term_sums.iter().map(|s| (s / n) as f32))
+            .collect(),
         validation_loss,
     });
 }

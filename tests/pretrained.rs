@@ -9,9 +9,16 @@ use burn::tensor::Device;
 use pollster::block_on;
 
 fn load(name: &str) -> Autoencoder {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("www/models/{name}.ae"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run `cargo run --example pretrain`", path.display()));
-    Autoencoder::load(&bytes, Device::flex()).unwrap_or_else(|e| panic!("{name}: {e}; rerun `cargo run --example pretrain`"))
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("www/models/{name}.ae"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `cargo run --example pretrain`",
+            path.display()
+        )
+    });
+    Autoencoder::load(&bytes, Device::flex())
+        .unwrap_or_else(|e| panic!("{name}: {e}; rerun `cargo run --example pretrain`"))
 }
 
 fn test_digits() -> Images {
@@ -24,7 +31,10 @@ fn pretrained_vaes_reach_their_held_out_elbo() {
     let test = test_digits();
     for (name, latent, bar) in [("vae-2d", 2, 170.0), ("vae-20d", 20, 118.0)] {
         let model = load(name);
-        assert_eq!((model.config().kind, model.config().latent), (Kind::Variational, latent));
+        assert_eq!(
+            (model.config().kind, model.config().latent),
+            (Kind::Variational, latent)
+        );
         let elbo = block_on(metrics::negative_elbo(&model, &test, 1)).unwrap();
         println!("{name}: negative ELBO {elbo:.2} nats on the held-out digits");
         assert!(elbo < bar, "{name}: {elbo:.2} nats, expected below {bar}");
@@ -35,10 +45,18 @@ fn pretrained_vaes_reach_their_held_out_elbo() {
 fn pretrained_denoiser_cleans_noisy_digits() {
     let test = test_digits();
     let model = load("denoiser");
-    let (noisy, clean) = block_on(model.corrupt_and_denoise(&test, &Corruption::Gaussian { sigma: 0.4 }, 5)).unwrap();
-    let (p_noisy, p_clean) = (psnr(metrics::mse(&noisy, test.values())), psnr(metrics::mse(&clean, test.values())));
+    let (noisy, clean) =
+        block_on(model.corrupt_and_denoise(&test, &Corruption::Gaussian { sigma: 0.4 }, 5))
+            .unwrap();
+    let (p_noisy, p_clean) = (
+        psnr(metrics::mse(&noisy, test.values())),
+        psnr(metrics::mse(&clean, test.values())),
+    );
     println!("denoiser: PSNR {p_noisy:.2} dB noisy -> {p_clean:.2} dB denoised");
-    assert!(p_clean > 16.0 && p_clean > p_noisy + 5.0, "{p_noisy:.2} -> {p_clean:.2} dB");
+    assert!(
+        p_clean > 16.0 && p_clean > p_noisy + 5.0,
+        "{p_noisy:.2} -> {p_clean:.2} dB"
+    );
 }
 
 #[test]
@@ -46,7 +64,15 @@ fn pretrained_inpainter_fills_a_hidden_block() {
     let test = test_digits();
     let model = load("inpainter");
     // Hide a 10x10 block in the middle of every digit.
-    let mask: Vec<f32> = (0..784).map(|p| if (9..19).contains(&(p / 28)) && (9..19).contains(&(p % 28)) { 1.0 } else { 0.0 }).collect();
+    let mask: Vec<f32> = (0..784)
+        .map(|p| {
+            if (9..19).contains(&(p / 28)) && (9..19).contains(&(p % 28)) {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let filled = block_on(model.inpaint(&test, &mask, 10)).unwrap();
     let (mut err_fill, mut err_black) = (0.0f64, 0.0f64);
     for (i, (&f, &t)) in filled.iter().zip(test.values()).enumerate() {
@@ -57,6 +83,8 @@ fn pretrained_inpainter_fills_a_hidden_block() {
     }
     let hidden = (test.len() * 100) as f64;
     let (p_fill, p_black) = (psnr(err_fill / hidden), psnr(err_black / hidden));
-    println!("inpainter: PSNR inside the hidden block {p_black:.2} dB left black -> {p_fill:.2} dB filled");
+    println!(
+        "inpainter: PSNR inside the hidden block {p_black:.2} dB left black -> {p_fill:.2} dB filled"
+    );
     assert!(p_fill > p_black + 3.0, "{p_black:.2} -> {p_fill:.2} dB");
 }

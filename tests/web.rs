@@ -4,8 +4,8 @@
 
 use autoencoders::web::Autoencoder;
 use js_sys::{Float32Array, Function, Object, Reflect};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -19,7 +19,11 @@ fn bars(n: usize) -> Float32Array {
     for i in 0..n {
         let (row, vertical) = (i % SIDE, (i / SIDE) % 2 == 0);
         for k in 0..SIDE {
-            let p = if vertical { k * SIDE + row } else { row * SIDE + k };
+            let p = if vertical {
+                k * SIDE + row
+            } else {
+                row * SIDE + k
+            };
             values[i * PIXELS + p] = 1.0;
         }
     }
@@ -37,22 +41,36 @@ fn object(pairs: &[(&str, JsValue)]) -> JsValue {
 fn small_config() -> JsValue {
     let shape = js_sys::Array::of3(&1.into(), &(SIDE as u32).into(), &(SIDE as u32).into());
     let hidden = js_sys::Array::of1(&16.into());
-    object(&[("inputShape", shape.into()), ("hidden", hidden.into()), ("latent", 4.into()), ("loss", "bce".into())])
+    object(&[
+        ("inputShape", shape.into()),
+        ("hidden", hidden.into()),
+        ("latent", 4.into()),
+        ("loss", "bce".into()),
+    ])
 }
 
 async fn create(backend: &str) -> Autoencoder {
-    Autoencoder::create(small_config(), object(&[("backend", backend.into()), ("seed", 3.into())]))
-        .await
-        .unwrap_or_else(|e| panic!("create({backend}) failed: {e:?}"))
+    Autoencoder::create(
+        small_config(),
+        object(&[("backend", backend.into()), ("seed", 3.into())]),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("create({backend}) failed: {e:?}"))
 }
 
 fn error_code(e: &JsValue) -> String {
-    Reflect::get(e, &"code".into()).unwrap().as_string().unwrap_or_default()
+    Reflect::get(e, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
 }
 
 fn step_losses(history: &JsValue) -> Vec<f64> {
     let losses = Reflect::get(history, &"stepLosses".into()).unwrap();
-    js_sys::Array::from(&losses).iter().map(|v| v.as_f64().unwrap()).collect()
+    js_sys::Array::from(&losses)
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
 }
 
 async fn trains_and_loss_falls(backend: &str, steps: u32) {
@@ -60,7 +78,8 @@ async fn trains_and_loss_falls(backend: &str, steps: u32) {
     assert_eq!(model.backend(), backend);
     let seen = std::rc::Rc::new(std::cell::Cell::new(0u32));
     let counter = seen.clone();
-    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |_p: JsValue| counter.set(counter.get() + 1));
+    let on_progress =
+        Closure::<dyn FnMut(JsValue)>::new(move |_p: JsValue| counter.set(counter.get() + 1));
     let options = object(&[
         ("epochs", 1000.into()),
         ("batchSize", 16.into()),
@@ -73,38 +92,92 @@ async fn trains_and_loss_falls(backend: &str, steps: u32) {
     assert_eq!(losses.len(), steps as usize);
     assert_eq!(seen.get(), steps, "onProgress is called once per step");
     let (first, last) = (losses[0], *losses.last().unwrap());
-    assert!(last < first * 0.8, "{backend}: loss should fall: {losses:?}");
+    assert!(
+        last < first * 0.8,
+        "{backend}: loss should fall: {losses:?}"
+    );
 
     let codes = model.encode(bars(3).into()).await.unwrap();
     assert_eq!(codes.length() as usize, 3 * 4);
     let images = model.decode(codes).await.unwrap();
     assert_eq!(images.length() as usize, 3 * PIXELS);
-    let samples = model.sample(2, object(&[("seed", 1.into())])).await.unwrap();
+    let samples = model
+        .sample(2, object(&[("seed", 1.into())]))
+        .await
+        .unwrap();
     assert_eq!(samples.length() as usize, 2 * PIXELS);
 
     // Every other method, on this backend.
     let images = bars(2);
     let reconstructed = model.reconstruct(images.clone().into()).await.unwrap();
     assert_eq!(reconstructed.length() as usize, 2 * PIXELS);
-    assert_eq!(model.denoise(images.clone().into()).await.unwrap().to_vec(), reconstructed.to_vec());
-    let noisy = model.corrupt(images.clone().into(), object(&[("type", "masking".into()), ("fraction", 0.5.into())]), Some(3)).unwrap();
+    assert_eq!(
+        model.denoise(images.clone().into()).await.unwrap().to_vec(),
+        reconstructed.to_vec()
+    );
+    let noisy = model
+        .corrupt(
+            images.clone().into(),
+            object(&[("type", "masking".into()), ("fraction", 0.5.into())]),
+            Some(3),
+        )
+        .unwrap();
     assert_ne!(noisy.to_vec(), images.to_vec());
-    let mask = Float32Array::from(&(0..PIXELS).map(|p| if p < PIXELS / 2 { 1.0f32 } else { 0.0 }).collect::<Vec<_>>()[..]);
-    let filled = model.inpaint(images.clone().into(), mask.into(), object(&[("iterations", 3.into())])).await.unwrap();
+    let mask = Float32Array::from(
+        &(0..PIXELS)
+            .map(|p| if p < PIXELS / 2 { 1.0f32 } else { 0.0 })
+            .collect::<Vec<_>>()[..],
+    );
+    let filled = model
+        .inpaint(
+            images.clone().into(),
+            mask.into(),
+            object(&[("iterations", 3.into())]),
+        )
+        .await
+        .unwrap();
     let (known, got) = (images.to_vec(), filled.to_vec());
-    assert_eq!(&got[PIXELS / 2..PIXELS], &known[PIXELS / 2..PIXELS], "known pixels unchanged");
-    let path = model.interpolate(bars(1).into(), bars(2).subarray(PIXELS as u32, 2 * PIXELS as u32).into(), 4, object(&[("method", "slerp".into())])).await.unwrap();
+    assert_eq!(
+        &got[PIXELS / 2..PIXELS],
+        &known[PIXELS / 2..PIXELS],
+        "known pixels unchanged"
+    );
+    let path = model
+        .interpolate(
+            bars(1).into(),
+            bars(2).subarray(PIXELS as u32, 2 * PIXELS as u32).into(),
+            4,
+            object(&[("method", "slerp".into())]),
+        )
+        .await
+        .unwrap();
     assert_eq!(path.length() as usize, 4 * PIXELS);
 
     // save -> load gives identical outputs (on the CPU backend, where both are exact).
     let bytes = model.save().await.unwrap();
-    let loaded = Autoencoder::load(bytes.clone(), object(&[("backend", backend.into())])).await.unwrap();
-    assert_eq!(loaded.save().await.unwrap().to_vec(), bytes.to_vec(), "save -> load -> save is byte-identical");
-    assert_eq!(loaded.reconstruct(images.clone().into()).await.unwrap().to_vec(), reconstructed.to_vec());
+    let loaded = Autoencoder::load(bytes.clone(), object(&[("backend", backend.into())]))
+        .await
+        .unwrap();
+    assert_eq!(
+        loaded.save().await.unwrap().to_vec(),
+        bytes.to_vec(),
+        "save -> load -> save is byte-identical"
+    );
+    assert_eq!(
+        loaded
+            .reconstruct(images.clone().into())
+            .await
+            .unwrap()
+            .to_vec(),
+        reconstructed.to_vec()
+    );
 
     model.dispose();
     assert!(model.disposed());
-    assert_eq!(error_code(&model.encode(images.into()).await.unwrap_err()), "DISPOSED");
+    assert_eq!(
+        error_code(&model.encode(images.into()).await.unwrap_err()),
+        "DISPOSED"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -121,25 +194,48 @@ async fn webgpu_backend_trains_and_the_loss_falls() {
 #[wasm_bindgen_test]
 async fn webgpu_is_refused_with_no_webgpu_when_unavailable_and_auto_reports_its_choice() {
     // Headless Chromium here has a SwiftShader adapter: 'auto' must not take a software fallback.
-    let auto = Autoencoder::create(small_config(), object(&[("backend", "auto".into())])).await.unwrap();
-    let gpu = Autoencoder::create(small_config(), object(&[("backend", "webgpu".into())])).await.unwrap();
+    let auto = Autoencoder::create(small_config(), object(&[("backend", "auto".into())]))
+        .await
+        .unwrap();
+    let gpu = Autoencoder::create(small_config(), object(&[("backend", "webgpu".into())]))
+        .await
+        .unwrap();
     let info = gpu.adapter_info();
-    let fallback = Reflect::get(&info, &"isFallbackAdapter".into()).unwrap().as_bool().unwrap();
+    let fallback = Reflect::get(&info, &"isFallbackAdapter".into())
+        .unwrap()
+        .as_bool()
+        .unwrap();
     assert_eq!(auto.backend(), if fallback { "cpu" } else { "webgpu" });
-    let err = Autoencoder::create(small_config(), object(&[("backend", "tpu".into())])).await.err().unwrap();
+    let err = Autoencoder::create(small_config(), object(&[("backend", "tpu".into())]))
+        .await
+        .err()
+        .unwrap();
     assert_eq!(error_code(&err), "INVALID_CONFIG");
 
     // Hide WebGPU the way a browser without it looks: navigator.gpu is undefined.
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
     let hidden = object(&[("value", JsValue::UNDEFINED), ("configurable", true.into())]);
-    Reflect::define_property(navigator.unchecked_ref::<Object>(), &"gpu".into(), hidden.unchecked_ref::<Object>()).unwrap();
-    let refused = Autoencoder::create(small_config(), object(&[("backend", "webgpu".into())])).await.err();
+    Reflect::define_property(
+        navigator.unchecked_ref::<Object>(),
+        &"gpu".into(),
+        hidden.unchecked_ref::<Object>(),
+    )
+    .unwrap();
+    let refused = Autoencoder::create(small_config(), object(&[("backend", "webgpu".into())]))
+        .await
+        .err();
     let fallback = Autoencoder::create(small_config(), object(&[("backend", "auto".into())])).await;
     Reflect::delete_property(navigator.unchecked_ref::<Object>(), &"gpu".into()).unwrap();
     let err = refused.expect("webgpu without navigator.gpu is refused");
     assert_eq!(error_code(&err), "NO_WEBGPU");
-    assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("backend: 'cpu'"));
-    assert_eq!(fallback.unwrap().backend(), "cpu", "auto falls back to the CPU");
+    assert!(
+        String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("backend: 'cpu'")
+    );
+    assert_eq!(
+        fallback.unwrap().backend(),
+        "cpu",
+        "auto falls back to the CPU"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -150,50 +246,116 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
     let error: &js_sys::Error = err.dyn_ref().expect("a JS Error");
     let message = String::from(error.message());
     assert_eq!(error_code(&err), "SHAPE_MISMATCH");
-    assert!(message.contains("10 values") && message.contains("[1, 8, 8]"), "{message}");
+    assert!(
+        message.contains("10 values") && message.contains("[1, 8, 8]"),
+        "{message}"
+    );
 
     let err = model.sample(2, JsValue::UNDEFINED).await.unwrap_err();
     assert_eq!(error_code(&err), "INVALID_STATE", "{err:?}");
 
-    let err = model.train(Float32Array::from(&[f32::NAN; PIXELS][..]).into(), JsValue::UNDEFINED).await.unwrap_err();
+    let err = model
+        .train(
+            Float32Array::from(&[f32::NAN; PIXELS][..]).into(),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "INVALID_DATA", "{err:?}");
 
-    let err = Autoencoder::load(js_sys::Uint8Array::from(&b"not a model"[..]), JsValue::UNDEFINED).await.err().unwrap();
+    let err = Autoencoder::load(
+        js_sys::Uint8Array::from(&b"not a model"[..]),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .err()
+    .unwrap();
     assert_eq!(error_code(&err), "CORRUPT_CHECKPOINT");
 
     let typo = object(&[("latent", "four".into())]);
-    let err = Autoencoder::create(typo, JsValue::UNDEFINED).await.err().unwrap();
+    let err = Autoencoder::create(typo, JsValue::UNDEFINED)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(error_code(&err), "INVALID_CONFIG");
-    assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).starts_with("config.latent"), "{err:?}");
+    assert!(
+        String::from(err.dyn_ref::<js_sys::Error>().unwrap().message())
+            .starts_with("config.latent"),
+        "{err:?}"
+    );
 
     let bad_config = object(&[("latent", 0.into())]);
-    let err = Autoencoder::create(bad_config, JsValue::UNDEFINED).await.err().expect("bad config is rejected");
+    let err = Autoencoder::create(bad_config, JsValue::UNDEFINED)
+        .await
+        .err()
+        .expect("bad config is rejected");
     assert_eq!(error_code(&err), "INVALID_CONFIG");
     assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("latent"));
 
     // A train option that is out of range names itself.
     let bad_noise = object(&[("type", "masking".into()), ("fraction", 3.into())]);
-    let err = model.train(bars(16).into(), object(&[("corruption", bad_noise)])).await.unwrap_err();
+    let err = model
+        .train(bars(16).into(), object(&[("corruption", bad_noise)]))
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "INVALID_CONFIG");
-    assert!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("corruption.fraction"), "{err:?}");
+    assert!(
+        String::from(err.dyn_ref::<js_sys::Error>().unwrap().message())
+            .contains("corruption.fraction"),
+        "{err:?}"
+    );
     // And a valid one trains (as a denoiser for this call).
     let noise = object(&[("type", "gaussian".into()), ("sigma", 0.3.into())]);
-    model.train(bars(16).into(), object(&[("corruption", noise), ("maxSteps", 2.into())])).await.unwrap();
+    model
+        .train(
+            bars(16).into(),
+            object(&[("corruption", noise), ("maxSteps", 2.into())]),
+        )
+        .await
+        .unwrap();
 
     let throwing = Function::new_no_args("throw new Error('stop from callback')");
-    let err = model.train(bars(16).into(), object(&[("onProgress", throwing.into())])).await.unwrap_err();
-    assert_eq!(String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()), "stop from callback");
+    let err = model
+        .train(bars(16).into(), object(&[("onProgress", throwing.into())]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()),
+        "stop from callback"
+    );
 
     // A learning rate that blows up stops with DIVERGED and keeps finite weights.
     let vae = Autoencoder::create(
-        object(&[("kind", "variational".into()), ("loss", "mse".into()), ("inputShape", js_sys::Array::of3(&1.into(), &8.into(), &8.into()).into()), ("hidden", js_sys::Array::of1(&16.into()).into()), ("latent", 2.into())]),
+        object(&[
+            ("kind", "variational".into()),
+            ("loss", "mse".into()),
+            (
+                "inputShape",
+                js_sys::Array::of3(&1.into(), &8.into(), &8.into()).into(),
+            ),
+            ("hidden", js_sys::Array::of1(&16.into()).into()),
+            ("latent", 2.into()),
+        ]),
         object(&[("backend", "cpu".into())]),
     )
     .await
     .unwrap();
-    let err = vae.train(bars(64).into(), object(&[("epochs", 50.into()), ("learningRate", 9.into())])).await.unwrap_err();
+    let err = vae
+        .train(
+            bars(64).into(),
+            object(&[("epochs", 50.into()), ("learningRate", 9.into())]),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "DIVERGED", "{err:?}");
-    assert!(vae.reconstruct(bars(1).into()).await.unwrap().to_vec().iter().all(|v| v.is_finite()));
+    assert!(
+        vae.reconstruct(bars(1).into())
+            .await
+            .unwrap()
+            .to_vec()
+            .iter()
+            .all(|v| v.is_finite())
+    );
 
     // Still usable after every error above.
     let codes = model.encode(bars(2).into()).await.unwrap();
@@ -203,7 +365,13 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
 #[wasm_bindgen_test]
 async fn a_second_train_while_one_runs_is_refused_with_busy() {
     let model = create("cpu").await;
-    let options = || object(&[("epochs", 1000.into()), ("batchSize", 4.into()), ("maxSteps", 8.into())]);
+    let options = || {
+        object(&[
+            ("epochs", 1000.into()),
+            ("batchSize", 4.into()),
+            ("maxSteps", 8.into()),
+        ])
+    };
     let first = model.train(bars(16).into(), options());
     // Inference during training is refused too, with the same code.
     let during = model.encode(bars(1).into());
@@ -215,7 +383,10 @@ async fn a_second_train_while_one_runs_is_refused_with_busy() {
 }
 
 /// Poll two futures on one thread until both finish.
-async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
+async fn futures_join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
     let mut a = Box::pin(a);
     let mut b = Box::pin(b);
     let (mut ra, mut rb) = (None, None);
@@ -230,7 +401,11 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B
                 rb = Some(v);
             }
         }
-        if ra.is_some() && rb.is_some() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+        if ra.is_some() && rb.is_some() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
     })
     .await;
     (ra.unwrap(), rb.unwrap())
@@ -238,7 +413,15 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B
 
 #[wasm_bindgen_test]
 async fn every_kind_trains_through_the_js_train_call() {
-    let kinds = ["undercomplete", "sparseL1", "sparseKl", "contractive", "denoising", "variational", "paired"];
+    let kinds = [
+        "undercomplete",
+        "sparseL1",
+        "sparseKl",
+        "contractive",
+        "denoising",
+        "variational",
+        "paired",
+    ];
     for architecture in ["dense", "conv"] {
         for kind in kinds {
             let shape = js_sys::Array::of3(&1.into(), &(SIDE as u32).into(), &(SIDE as u32).into());
@@ -246,21 +429,41 @@ async fn every_kind_trains_through_the_js_train_call() {
                 ("kind", kind.into()),
                 ("architecture", architecture.into()),
                 ("inputShape", shape.into()),
-                ("convChannels", js_sys::Array::of2(&4.into(), &8.into()).into()),
+                (
+                    "convChannels",
+                    js_sys::Array::of2(&4.into(), &8.into()).into(),
+                ),
                 ("hidden", js_sys::Array::of1(&16.into()).into()),
                 ("latent", 4.into()),
             ]);
-            let model = Autoencoder::create(config, object(&[("backend", "cpu".into())])).await.unwrap();
-            let mut options = vec![("epochs", JsValue::from(1000)), ("batchSize", 16.into()), ("learningRate", 0.01.into()), ("maxSteps", 30.into())];
+            let model = Autoencoder::create(config, object(&[("backend", "cpu".into())]))
+                .await
+                .unwrap();
+            let mut options = vec![
+                ("epochs", JsValue::from(1000)),
+                ("batchSize", 16.into()),
+                ("learningRate", 0.01.into()),
+                ("maxSteps", 30.into()),
+            ];
             if kind == "paired" {
                 // Segmentation-style: learn to output the transposed bars.
                 let targets = bars(16).to_vec();
-                let transposed: Vec<f32> = (0..16 * PIXELS).map(|i| targets[(i / PIXELS) * PIXELS + (i % SIDE) * SIDE + (i % PIXELS) / SIDE]).collect();
+                let transposed: Vec<f32> = (0..16 * PIXELS)
+                    .map(|i| {
+                        targets[(i / PIXELS) * PIXELS + (i % SIDE) * SIDE + (i % PIXELS) / SIDE]
+                    })
+                    .collect();
                 options.push(("targets", Float32Array::from(&transposed[..]).into()));
             }
-            let history = model.train(bars(16).into(), object(&options)).await.unwrap_or_else(|e| panic!("{kind} {architecture}: {e:?}"));
+            let history = model
+                .train(bars(16).into(), object(&options))
+                .await
+                .unwrap_or_else(|e| panic!("{kind} {architecture}: {e:?}"));
             let losses = step_losses(&history);
-            assert!(losses.last().unwrap() < &losses[0], "{kind} {architecture}: {losses:?}");
+            assert!(
+                losses.last().unwrap() < &losses[0],
+                "{kind} {architecture}: {losses:?}"
+            );
         }
     }
 }

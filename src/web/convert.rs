@@ -4,7 +4,7 @@ use js_sys::{Array, Float32Array, Reflect, Uint8Array, Uint8ClampedArray};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::data::{rgba_to_image, Images};
+use crate::data::{Images, rgba_to_image};
 
 pub type JsResult<T> = Result<T, JsValue>;
 
@@ -22,7 +22,9 @@ pub fn get(object: &JsValue, key: &str) -> Option<JsValue> {
     if !object.is_object() && !object.is_function() {
         return None;
     }
-    Reflect::get(object, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    Reflect::get(object, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// Deserialize a plain JS object; an error names the offending field (`config.latent: ...`).
@@ -30,7 +32,11 @@ pub fn parse_value<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> 
     let deserializer = serde_wasm_bindgen::Deserializer::from(value);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
-        let place = if path == "." { what.to_string() } else { format!("{what}.{path}") };
+        let place = if path == "." {
+            what.to_string()
+        } else {
+            format!("{what}.{path}")
+        };
         js_error("INVALID_CONFIG", &format!("{place}: {}", e.inner()))
     })
 }
@@ -41,7 +47,10 @@ pub fn parse<T: for<'de> Deserialize<'de> + Default>(value: JsValue, what: &str)
         return Ok(T::default());
     }
     if !value.is_object() {
-        return Err(js_error("INVALID_CONFIG", &format!("{what} must be an object")));
+        return Err(js_error(
+            "INVALID_CONFIG",
+            &format!("{what} must be an object"),
+        ));
     }
     parse_value(value, what)
 }
@@ -73,7 +82,11 @@ pub fn images_from_js(value: &JsValue, shape: [usize; 3], what: &str) -> JsResul
     if let Some(a) = value.dyn_ref::<Uint8ClampedArray>() {
         return Images::from_u8(&a.to_vec(), shape).map_err(with_what);
     }
-    let items: Vec<JsValue> = if Array::is_array(value) { Array::from(value).iter().collect() } else { vec![value.clone()] };
+    let items: Vec<JsValue> = if Array::is_array(value) {
+        Array::from(value).iter().collect()
+    } else {
+        vec![value.clone()]
+    };
     let mut values = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let (rgba, width, height) = image_data(item).ok_or_else(|| {
@@ -93,7 +106,14 @@ pub fn mask_from_js(value: &JsValue) -> JsResult<Vec<f32>> {
         return Ok(a.to_vec());
     }
     if let Some(a) = value.dyn_ref::<Uint8Array>() {
-        return Ok(a.to_vec().into_iter().map(|v| if v > 0 { 1.0 } else { 0.0 }).collect());
+        return Ok(a
+            .to_vec()
+            .into_iter()
+            .map(|v| if v > 0 { 1.0 } else { 0.0 })
+            .collect());
     }
-    Err(js_error("INVALID_DATA", "mask must be a Float32Array or Uint8Array with 1 where a pixel is hidden"))
+    Err(js_error(
+        "INVALID_DATA",
+        "mask must be a Float32Array or Uint8Array with 1 where a pixel is hidden",
+    ))
 }

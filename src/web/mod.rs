@@ -21,7 +21,7 @@ use crate::autoencoder::Autoencoder as CoreModel;
 use crate::config::{Corruption, ModelConfig, TrainConfig};
 use crate::error::AeError;
 use crate::train::{Control, EpochSummary, StepProgress, TrainObserver};
-use convert::{get, images_from_js, js_error, parse, to_js, JsResult};
+use convert::{JsResult, get, images_from_js, js_error, parse, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -95,16 +95,24 @@ thread_local! {
 async fn probe_adapter() -> Option<JsValue> {
     let gpu = get(&get(&js_sys::global(), "navigator")?, "gpu")?;
     let request: Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
-    let adapter = JsFuture::from(request.call0(&gpu).ok()?.dyn_into::<Promise>().ok()?).await.ok()?;
+    let adapter = JsFuture::from(request.call0(&gpu).ok()?.dyn_into::<Promise>().ok()?)
+        .await
+        .ok()?;
     if adapter.is_null() || adapter.is_undefined() {
         return None;
     }
     let info = get(&adapter, "info")?;
     let plain = Object::new();
     for key in ["vendor", "architecture", "device", "description"] {
-        let _ = Reflect::set(&plain, &key.into(), &get(&info, key).unwrap_or_else(|| "".into()));
+        let _ = Reflect::set(
+            &plain,
+            &key.into(),
+            &get(&info, key).unwrap_or_else(|| "".into()),
+        );
     }
-    let fallback = get(&info, "isFallbackAdapter").or_else(|| get(&adapter, "isFallbackAdapter")).is_some_and(|v| v.is_truthy());
+    let fallback = get(&info, "isFallbackAdapter")
+        .or_else(|| get(&adapter, "isFallbackAdapter"))
+        .is_some_and(|v| v.is_truthy());
     let _ = Reflect::set(&plain, &"isFallbackAdapter".into(), &fallback.into());
     Some(plain.into())
 }
@@ -113,10 +121,12 @@ async fn webgpu_device() -> JsResult<Device> {
     if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
         return Ok(device);
     }
-    let device = Device::wgpu_options()
-        .init_async()
-        .await
-        .map_err(|e| js_error("NO_WEBGPU", &format!("could not start WebGPU: {e}; use {{ backend: 'cpu' }}")))?;
+    let device = Device::wgpu_options().init_async().await.map_err(|e| {
+        js_error(
+            "NO_WEBGPU",
+            &format!("could not start WebGPU: {e}; use {{ backend: 'cpu' }}"),
+        )
+    })?;
     WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
     Ok(device)
 }
@@ -127,23 +137,37 @@ async fn choose_backend(name: Option<&str>) -> JsResult<(Device, &'static str, J
         "cpu" => Ok((Device::flex(), "cpu", JsValue::NULL)),
         "webgpu" => {
             let info = probe_adapter().await.ok_or_else(|| {
-                js_error("NO_WEBGPU", "WebGPU is not available here (no adapter); use { backend: 'cpu' } or 'auto'")
+                js_error(
+                    "NO_WEBGPU",
+                    "WebGPU is not available here (no adapter); use { backend: 'cpu' } or 'auto'",
+                )
             })?;
             Ok((webgpu_device().await?, "webgpu", info))
         }
         "auto" => match probe_adapter().await {
-            Some(info) if !get(&info, "isFallbackAdapter").is_some_and(|v| v.is_truthy()) => match webgpu_device().await {
-                Ok(device) => Ok((device, "webgpu", info)),
-                Err(_) => Ok((Device::flex(), "cpu", JsValue::NULL)),
-            },
+            Some(info) if !get(&info, "isFallbackAdapter").is_some_and(|v| v.is_truthy()) => {
+                match webgpu_device().await {
+                    Ok(device) => Ok((device, "webgpu", info)),
+                    Err(_) => Ok((Device::flex(), "cpu", JsValue::NULL)),
+                }
+            }
             // No adapter, or a software one (slower than our CPU backend): use the CPU, and say so.
             found => {
-                let why = if found.is_some() { "the WebGPU adapter is a software fallback" } else { "no WebGPU adapter was found" };
-                web_sys::console::info_1(&format!("autoencoders: backend 'auto' chose the CPU: {why}").into());
+                let why = if found.is_some() {
+                    "the WebGPU adapter is a software fallback"
+                } else {
+                    "no WebGPU adapter was found"
+                };
+                web_sys::console::info_1(
+                    &format!("autoencoders: backend 'auto' chose the CPU: {why}").into(),
+                );
                 Ok((Device::flex(), "cpu", JsValue::NULL))
             }
         },
-        other => Err(js_error("INVALID_CONFIG", &format!("options.backend must be 'webgpu', 'cpu' or 'auto', got '{other}'"))),
+        other => Err(js_error(
+            "INVALID_CONFIG",
+            &format!("options.backend must be 'webgpu', 'cpu' or 'auto', got '{other}'"),
+        )),
     }
 }
 
@@ -179,11 +203,17 @@ struct InterpolateOptions {
 }
 
 fn busy_error() -> JsValue {
-    js_error("BUSY", "the model is training; wait for train() to finish or abort it with its signal")
+    js_error(
+        "BUSY",
+        "the model is training; wait for train() to finish or abort it with its signal",
+    )
 }
 
 fn disposed_error() -> JsValue {
-    js_error("DISPOSED", "this model was disposed; create or load a new one")
+    js_error(
+        "DISPOSED",
+        "this model was disposed; create or load a new one",
+    )
 }
 
 /// An autoencoder that trains and runs in the browser, on WebGPU or on the CPU.
@@ -199,7 +229,13 @@ pub struct Autoencoder {
 impl Autoencoder {
     fn wrap(model: CoreModel, backend: &'static str, adapter_info: JsValue) -> Self {
         let config = model.config().clone();
-        Autoencoder { model: Rc::new(RefCell::new(Some(model))), config, backend, adapter_info, disposed: Rc::new(Cell::new(false)) }
+        Autoencoder {
+            model: Rc::new(RefCell::new(Some(model))),
+            config,
+            backend,
+            adapter_info,
+            disposed: Rc::new(Cell::new(false)),
+        }
     }
 
     /// A shared borrow of the model for the length of a call; `BUSY` while training.
@@ -237,7 +273,10 @@ impl Autoencoder {
 
     /// Load a model saved with `save()`: `await Autoencoder.load(bytes, { backend })`.
     #[wasm_bindgen(unchecked_return_type = "Autoencoder")]
-    pub async fn load(bytes: Uint8Array, #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: JsValue) -> JsResult<Autoencoder> {
+    pub async fn load(
+        bytes: Uint8Array,
+        #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: JsValue,
+    ) -> JsResult<Autoencoder> {
         let options: LoadOptions = parse(options, "options")?;
         let bytes = bytes.to_vec();
         let (device, backend, info) = choose_backend(options.backend.as_deref()).await?;
@@ -310,13 +349,33 @@ impl Autoencoder {
         cfg.validate()?;
         let images = self.images(&data, "data")?;
         let targets = match &callbacks.targets {
-            Some(t) => Some(images_from_js(t, self.config.input_shape, "options.targets")?),
+            Some(t) => Some(images_from_js(
+                t,
+                self.config.input_shape,
+                "options.targets",
+            )?),
             None => None,
         };
-        let already = || js_error("BUSY", "this model is already training or running; await that call (or abort it) first");
-        let mut model = self.model.try_borrow_mut().map_err(|_| already())?.take().ok_or_else(already)?;
-        let mut observer = JsObserver { callbacks, started_ms: js_sys::Date::now(), callback_error: None };
-        let result = model.train(&images, targets.as_ref(), &cfg, &mut observer).await;
+        let already = || {
+            js_error(
+                "BUSY",
+                "this model is already training or running; await that call (or abort it) first",
+            )
+        };
+        let mut model = self
+            .model
+            .try_borrow_mut()
+            .map_err(|_| already())?
+            .take()
+            .ok_or_else(already)?;
+        let mut observer = JsObserver {
+            callbacks,
+            started_ms: js_sys::Date::now(),
+            callback_error: None,
+        };
+        let result = model
+            .train(&images, targets.as_ref(), &cfg, &mut observer)
+            .await;
         // Always put the model back, unless it was disposed meanwhile (then free it now).
         if !self.disposed.get() {
             *self.model.borrow_mut() = Some(model);
@@ -328,7 +387,10 @@ impl Autoencoder {
     }
 
     /// Codes of the images, `[n, latentSize]` flattened (a VAE's mean code).
-    pub async fn encode(&self, #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue) -> JsResult<Float32Array> {
+    pub async fn encode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue,
+    ) -> JsResult<Float32Array> {
         let images = self.images(&images, "images")?;
         let model = self.model()?;
         Ok(Float32Array::from(model.encode(&images).await?.as_slice()))
@@ -342,15 +404,23 @@ impl Autoencoder {
     }
 
     /// Encode then decode.
-    pub async fn reconstruct(&self, #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue) -> JsResult<Float32Array> {
+    pub async fn reconstruct(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue,
+    ) -> JsResult<Float32Array> {
         let images = self.images(&images, "images")?;
         let model = self.model()?;
-        Ok(Float32Array::from(model.reconstruct(&images).await?.as_slice()))
+        Ok(Float32Array::from(
+            model.reconstruct(&images).await?.as_slice(),
+        ))
     }
 
     /// The model's clean version of (noisy) images: its reconstruction. Meant for denoising
     /// models, which learned to map corrupted inputs to clean ones.
-    pub async fn denoise(&self, #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue) -> JsResult<Float32Array> {
+    pub async fn denoise(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue,
+    ) -> JsResult<Float32Array> {
         self.reconstruct(images).await
     }
 
@@ -364,16 +434,27 @@ impl Autoencoder {
         let images = self.images(&images, "images")?;
         let corruption: Corruption = parse_required(corruption, "corruption")?;
         corruption.validate()?;
-        let out = crate::corrupt::corrupted(images.values(), images.shape(), &corruption, seed.unwrap_or(0) as u64);
+        let out = crate::corrupt::corrupted(
+            images.values(),
+            images.shape(),
+            &corruption,
+            seed.unwrap_or(0) as u64,
+        );
         Ok(Float32Array::from(out.as_slice()))
     }
 
     /// `n` new images, `[n, inputSize]`: codes from the prior N(0, I) for a VAE, else from a
     /// Gaussian fitted to the training codes (`INVALID_STATE` before any training).
-    pub async fn sample(&self, n: usize, #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue) -> JsResult<Float32Array> {
+    pub async fn sample(
+        &self,
+        n: usize,
+        #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue,
+    ) -> JsResult<Float32Array> {
         let options: SampleOptions = parse(options, "options")?;
         let model = self.model()?;
-        Ok(Float32Array::from(model.sample(n, options.seed.unwrap_or(0)).await?.as_slice()))
+        Ok(Float32Array::from(
+            model.sample(n, options.seed.unwrap_or(0)).await?.as_slice(),
+        ))
     }
 
     /// Fill hidden pixels: `mask` is 1 where a pixel is hidden, one value per pixel (`h * w`,
@@ -388,7 +469,12 @@ impl Autoencoder {
         let mask = convert::mask_from_js(&mask)?;
         let options: InpaintOptions = parse(options, "options")?;
         let model = self.model()?;
-        Ok(Float32Array::from(model.inpaint(&images, &mask, options.iterations.unwrap_or(10)).await?.as_slice()))
+        Ok(Float32Array::from(
+            model
+                .inpaint(&images, &mask, options.iterations.unwrap_or(10))
+                .await?
+                .as_slice(),
+        ))
     }
 
     /// `steps` images (ends included) decoded along the path between the codes of images `a` and
@@ -405,10 +491,20 @@ impl Autoencoder {
         let spherical = match options.method.as_deref().unwrap_or("linear") {
             "linear" => false,
             "slerp" => true,
-            other => return Err(js_error("INVALID_CONFIG", &format!("options.method must be 'linear' or 'slerp', got '{other}'"))),
+            other => {
+                return Err(js_error(
+                    "INVALID_CONFIG",
+                    &format!("options.method must be 'linear' or 'slerp', got '{other}'"),
+                ));
+            }
         };
         let model = self.model()?;
-        Ok(Float32Array::from(model.interpolate(&a, &b, steps, spherical).await?.as_slice()))
+        Ok(Float32Array::from(
+            model
+                .interpolate(&a, &b, steps, spherical)
+                .await?
+                .as_slice(),
+        ))
     }
 
     /// Free the model's memory (GPU buffers included). Later calls reject with `DISPOSED`; a
@@ -437,7 +533,12 @@ struct Callbacks {
 }
 
 fn split_callbacks(options: JsValue) -> JsResult<(Callbacks, JsValue)> {
-    let mut callbacks = Callbacks { on_progress: None, on_epoch: None, signal: None, targets: None };
+    let mut callbacks = Callbacks {
+        on_progress: None,
+        on_epoch: None,
+        signal: None,
+        targets: None,
+    };
     if options.is_undefined() || options.is_null() {
         return Ok((callbacks, options));
     }
@@ -448,11 +549,22 @@ fn split_callbacks(options: JsValue) -> JsResult<(Callbacks, JsValue)> {
     let take = |name: &str| -> JsResult<Option<JsValue>> {
         let v = Reflect::get(&rest, &name.into())?;
         Reflect::delete_property(&rest, &name.into())?;
-        Ok(if v.is_undefined() || v.is_null() { None } else { Some(v) })
+        Ok(if v.is_undefined() || v.is_null() {
+            None
+        } else {
+            Some(v)
+        })
     };
     let function = |v: Option<JsValue>, name: &str| -> JsResult<Option<Function>> {
-        v.map(|f| f.dyn_into::<Function>().map_err(|_| js_error("INVALID_CONFIG", &format!("options.{name} must be a function"))))
-            .transpose()
+        v.map(|f| {
+            f.dyn_into::<Function>().map_err(|_| {
+                js_error(
+                    "INVALID_CONFIG",
+                    &format!("options.{name} must be a function"),
+                )
+            })
+        })
+        .transpose()
     };
     callbacks.on_progress = function(take("onProgress")?, "onProgress")?;
     callbacks.on_epoch = function(take("onEpoch")?, "onEpoch")?;
@@ -469,7 +581,11 @@ struct JsObserver {
 
 impl JsObserver {
     fn aborted(&self) -> bool {
-        self.callbacks.signal.as_ref().and_then(|s| get(s, "aborted")).is_some_and(|v| v.is_truthy())
+        self.callbacks
+            .signal
+            .as_ref()
+            .and_then(|s| get(s, "aborted"))
+            .is_some_and(|v| v.is_truthy())
     }
 
     fn call(&mut self, f: Option<Function>, event: &JsValue) -> Control {
@@ -480,7 +596,11 @@ impl JsObserver {
                 return Control::Stop;
             }
         }
-        if self.aborted() { Control::Stop } else { Control::Continue }
+        if self.aborted() {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     }
 }
 
@@ -488,7 +608,11 @@ impl TrainObserver for JsObserver {
     fn on_step(&mut self, progress: &StepProgress) -> Control {
         let event = to_js(progress);
         let seconds = ((js_sys::Date::now() - self.started_ms) / 1000.0).max(1e-3);
-        let _ = Reflect::set(&event, &"samplesPerSecond".into(), &(progress.samples_seen as f64 / seconds).into());
+        let _ = Reflect::set(
+            &event,
+            &"samplesPerSecond".into(),
+            &(progress.samples_seen as f64 / seconds).into(),
+        );
         self.call(self.callbacks.on_progress.clone(), &event)
     }
 
@@ -499,14 +623,14 @@ impl TrainObserver for JsObserver {
 
     /// A macrotask, so the page can handle input and paint between steps.
     async fn yield_now(&mut self) {
-        let promise = Promise::new(&mut |resolve, _| {
-            match get(&js_sys::global(), "setTimeout").and_then(|f| f.dyn_into::<Function>().ok()) {
-                Some(set_timeout) => {
-                    let _ = set_timeout.call2(&JsValue::NULL, &resolve, &0.into());
-                }
-                None => {
-                    let _ = resolve.call0(&JsValue::NULL);
-                }
+        let promise = Promise::new(&mut |resolve, _| match get(&js_sys::global(), "setTimeout")
+            .and_then(|f| f.dyn_into::<Function>().ok())
+        {
+            Some(set_timeout) => {
+                let _ = set_timeout.call2(&JsValue::NULL, &resolve, &0.into());
+            }
+            None => {
+                let _ = resolve.call0(&JsValue::NULL);
             }
         });
         let _ = JsFuture::from(promise).await;
