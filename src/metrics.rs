@@ -11,7 +11,6 @@ use crate::objective;
 use crate::rng::SeededRng;
 use crate::train::{batch_tensor, normal_tensor, read_f32};
 
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// Rows per forward pass in the evaluations below.
 const EVAL_ROWS: usize = 4096;
 
@@ -117,12 +116,12 @@ pub async fn iwae_negative_log_likelihood(
             .square()
             .sum_dim(1)
             .squeeze_dim::<1>(1)
-            .add_scalar(latent as f32 * LN_2PI as f32)
+            .add_scalar(latent as f32 * objective::LN_2PI)
             .mul_scalar(-0.5);
         let log_qz = (eps.square() + log_var)
             .sum_dim(1)
             .squeeze_dim::<1>(1)
-            .add_scalar(latent as f32 * LN_2PI as f32)
+            .add_scalar(latent as f32 * objective::LN_2PI)
             .mul_scalar(-0.5);
         let log_w = read_f32(log_px_z + log_pz - log_qz).await?; // [rows]
         for weights in log_w.chunks(k) {
@@ -151,15 +150,14 @@ pub async fn mean_jacobian_norm(model: &Autoencoder, images: &Images) -> Result<
     let all: Vec<usize> = (0..images.len()).collect();
     for chunk in all.chunks(256) {
         let x = batch_tensor(images.gather(chunk), chunk.len(), size, device);
-        let per_image = if net.is_conv() {
-            let probes: Vec<_> = (0..16)
+        let probes: Vec<_> = if net.is_conv() {
+            (0..16)
                 .map(|_| normal_tensor(chunk.len(), size, &mut rng, device))
-                .collect();
-            objective::jacobian_frobenius_sq_estimate(&net, x, &probes)
+                .collect()
         } else {
-            let encoded = net.encode_full(x);
-            objective::jacobian_frobenius_sq(&net, &encoded)
+            Vec::new()
         };
+        let per_image = objective::jacobian_norm_per_image(&net, x, None, &probes);
         total += read_f32(per_image.sum()).await?[0] as f64;
     }
     Ok(total / images.len() as f64)

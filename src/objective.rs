@@ -12,7 +12,8 @@ use burn::tensor::activation::{relu, sigmoid};
 use crate::config::{Kind, ModelConfig, ReconstructionLoss};
 use crate::model::{AutoencoderNet, CodeActivation, Encoded};
 
-const LN_2PI: f32 = 1.837_877_1;
+/// ln(2 pi).
+pub(crate) const LN_2PI: f32 = 1.837_877_1;
 /// Step of the finite-difference Jacobian-vector products of the stochastic contractive estimator.
 const PROBE_STEP: f32 = 1e-2;
 
@@ -187,6 +188,24 @@ pub fn jacobian_frobenius_sq_estimate(
         .div_scalar(probes.len() as f32)
 }
 
+/// ||J_f(x)||_F^2 per image, `[batch]`: exact for dense encoders (from `encoded`, the forward
+/// pass of `input` when the caller has it), the stochastic estimate over `probes` for
+/// convolutional ones.
+pub fn jacobian_norm_per_image(
+    net: &AutoencoderNet,
+    input: Tensor<2>,
+    encoded: Option<&Encoded>,
+    probes: &[Tensor<2>],
+) -> Tensor<1> {
+    if net.is_conv() {
+        return jacobian_frobenius_sq_estimate(net, input, probes);
+    }
+    match encoded {
+        Some(encoded) => jacobian_frobenius_sq(net, encoded),
+        None => jacobian_frobenius_sq(net, &net.encode_full(input)),
+    }
+}
+
 /// The objective for one batch.
 pub fn compute(config: &ModelConfig, net: &AutoencoderNet, batch: Batch) -> Objective {
     let encoded = net.encode_full(batch.input.clone());
@@ -219,11 +238,8 @@ pub fn compute(config: &ModelConfig, net: &AutoencoderNet, batch: Batch) -> Obje
             config.sparsity_weight,
         )),
         Kind::Contractive => {
-            let per_image = if net.is_conv() {
-                jacobian_frobenius_sq_estimate(net, batch.input, &batch.probes)
-            } else {
-                jacobian_frobenius_sq(net, &encoded)
-            };
+            let per_image =
+                jacobian_norm_per_image(net, batch.input, Some(&encoded), &batch.probes);
             Some(("contractive", per_image.mean(), config.contractive_weight))
         }
         _ => None,
