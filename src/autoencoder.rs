@@ -108,8 +108,9 @@ impl Autoencoder {
                 observer,
             )
             .await;
-        // Refit the code distribution to whatever weights we now hold (also after an error).
-        if self.codes.is_some() || result.is_ok() {
+        // Refit the code distribution to whatever weights we now hold (also after an error). A
+        // VAE samples from its prior, so encoding the whole training set again would be wasted.
+        if self.config.kind != Kind::Variational && (self.codes.is_some() || result.is_ok()) {
             self.codes = Some(self.fit_codes(inputs).await?);
         }
         result
