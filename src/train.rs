@@ -335,11 +335,12 @@ impl Trainer {
                         .collect(),
                     samples_seen: epoch * train_idx.len() + seen,
                 };
-                let stop = observer.on_step(&progress) == Control::Stop
-                    || cfg.max_steps.is_some_and(|m| history.steps >= m);
+                let asked_to_stop = observer.on_step(&progress) == Control::Stop;
+                // Reaching `max_steps` is a normal end, not a cancellation.
+                let reached_max = cfg.max_steps.is_some_and(|m| history.steps >= m);
                 observer.yield_now().await;
-                if stop {
-                    history.cancelled = observer_stopped(cfg, &history);
+                if asked_to_stop || reached_max {
+                    history.cancelled = !reached_max;
                     push_epoch(
                         &mut history,
                         epoch,
@@ -374,11 +375,6 @@ impl Trainer {
         self.optimizer = Some(optimizer);
         Ok(history)
     }
-}
-
-fn observer_stopped(cfg: &TrainConfig, history: &TrainHistory) -> bool {
-    // Reaching `max_steps` is a normal end, not a cancellation.
-    cfg.max_steps.is_none_or(|m| history.steps < m)
 }
 
 fn push_epoch(

@@ -61,10 +61,6 @@ export async function putModel(name, model) {
   for (const listener of listeners) listener(name);
 }
 
-export function hasModel(name) {
-  return models.has(name);
-}
-
 export function onModelsChanged(listener) {
   listeners.add(listener);
 }

@@ -1,7 +1,7 @@
 // Sample: a grid of new digits decoded from the prior, re-rolled with a seed. For a VAE with a
 // 2-D latent, the latent map: digits decoded on a grid over the plane, the held-out digits' codes
 // scattered on it coloured by label, and a click decodes that point.
-import { drawGrid, drawGray, figure, COLORS } from '../draw.js';
+import { drawGrid, drawGray, figure } from '../draw.js';
 import { el, labelled, select, number, status, busy, setOptions } from '../ui.js';
 import { getModel, modelChoices, onModelsChanged } from '../store.js';
 
@@ -107,4 +107,3 @@ export function mountSample(root, mnist) {
   onModelsChanged(refresh);
   return { async show() { await refresh(); await update(true); } };
 }
-export { COLORS };
