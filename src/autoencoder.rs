@@ -11,17 +11,13 @@ use crate::data::Images;
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
 use crate::rng::SeededRng;
-use crate::train::{TrainHistory, TrainObserver, Trainer, batch_tensor, read_f32};
+use crate::tensor::{matrix, read_f32};
+use crate::train::{TrainHistory, TrainObserver, Trainer};
+
+pub use crate::codes::CodeDistribution;
 
 /// Rows per forward pass at inference, to bound memory on large inputs.
 const INFER_CHUNK: usize = 1024;
-
-/// A diagonal Gaussian fitted to the codes of the training images; `sample` draws from it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CodeDistribution {
-    pub mean: Vec<f32>,
-    pub std: Vec<f32>,
-}
 
 pub struct Autoencoder {
     config: ModelConfig,
@@ -117,27 +113,8 @@ impl Autoencoder {
     }
 
     async fn fit_codes(&self, images: &Images) -> Result<CodeDistribution> {
-        let codes = self.encode(images).await?;
-        let latent = self.config.latent;
-        let n = images.len() as f64;
-        let mut mean = vec![0.0f64; latent];
-        let mut sq = vec![0.0f64; latent];
-        for row in codes.chunks(latent) {
-            for (j, &v) in row.iter().enumerate() {
-                mean[j] += v as f64;
-                sq[j] += (v as f64) * (v as f64);
-            }
-        }
-        let mean: Vec<f64> = mean.iter().map(|m| m / n).collect();
-        let std = sq
-            .iter()
-            .zip(&mean)
-            .map(|(s, m)| ((s / n - m * m).max(0.0)).sqrt() as f32)
-            .collect();
-        Ok(CodeDistribution {
-            mean: mean.iter().map(|&m| m as f32).collect(),
-            std,
-        })
+        let codes = self.encode(images).await?; // [n, latent]
+        Ok(CodeDistribution::fit(&codes, self.config.latent))
     }
 
     fn check_images(&self, images: &Images) -> Result<()> {
@@ -160,7 +137,7 @@ impl Autoencoder {
         let size = self.config.input_size();
         let mut out = Vec::with_capacity(images.len() * self.config.latent);
         for chunk in images.values().chunks(INFER_CHUNK * size) {
-            let x = batch_tensor(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
+            let x = matrix(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
             out.extend(read_f32(net.encode(x)).await?); // [n, latent]
         }
         Ok(out)
@@ -184,16 +161,23 @@ impl Autoencoder {
         let net = self.net.valid();
         let mut out = Vec::with_capacity(codes.len() / latent * self.config.input_size());
         for chunk in codes.chunks(INFER_CHUNK * latent) {
-            let z = batch_tensor(chunk.to_vec(), chunk.len() / latent, latent, &self.device); // [n, latent]
+            let z = matrix(chunk.to_vec(), chunk.len() / latent, latent, &self.device); // [n, latent]
             out.extend(read_f32(net.decode(z)).await?); // [n, input]
         }
         Ok(out)
     }
 
-    /// Encode then decode.
+    /// Encode then decode, on the device with one readback per chunk of rows.
     pub async fn reconstruct(&self, images: &Images) -> Result<Vec<f32>> {
-        let codes = self.encode(images).await?;
-        self.decode(&codes).await
+        self.check_images(images)?;
+        let net = self.net.valid();
+        let size = self.config.input_size();
+        let mut out = Vec::with_capacity(images.values().len());
+        for chunk in images.values().chunks(INFER_CHUNK * size) {
+            let x = matrix(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
+            out.extend(read_f32(net.decode(net.encode(x))).await?); // [n, input]
+        }
+        Ok(out)
     }
 
     /// `n` codes drawn with `seed`: from the prior N(0, I) for a VAE, otherwise from the Gaussian
@@ -211,15 +195,7 @@ impl Autoencoder {
         let dist = self.codes.as_ref().ok_or_else(|| {
             AeError::InvalidState("sample needs a trained model: call train first (its codes define the distribution)".into())
         })?;
-        Ok((0..n)
-            .flat_map(|_| {
-                dist.mean
-                    .iter()
-                    .zip(&dist.std)
-                    .map(|(m, s)| m + s * rng.normal())
-                    .collect::<Vec<_>>()
-            })
-            .collect())
+        Ok(dist.sample(n, &mut rng))
     }
 
     /// `n` new images decoded from `sample_codes(n, seed)`.
@@ -262,21 +238,27 @@ impl Autoencoder {
         // 1.0 where the pixel is hidden, per value of the batch.
         let mut hidden = vec![0.0f32; known.len()];
         corrupt::apply_mask(&mut hidden, images.shape(), mask, 1.0)?;
-        let mut current = known.to_vec();
-        corrupt::apply_mask(&mut current, images.shape(), &hidden, 0.0)?;
-        for _ in 0..iterations {
-            let filled = self
-                .reconstruct(&Images::new(current.clone(), images.shape())?)
-                .await?;
-            for ((c, f), (&k, &h)) in current
-                .iter_mut()
-                .zip(filled)
-                .zip(known.iter().zip(&hidden))
-            {
-                *c = if h >= 0.5 { f } else { k };
+        let net = self.net.valid();
+        let size = self.config.input_size();
+        let mut out = Vec::with_capacity(known.len());
+        // Every iteration stays on the device; one readback per chunk of rows at the end.
+        for (known, hidden) in known
+            .chunks(INFER_CHUNK * size)
+            .zip(hidden.chunks(INFER_CHUNK * size))
+        {
+            let rows = known.len() / size;
+            let hidden = matrix(hidden.to_vec(), rows, size, &self.device); // [n, input], 0 or 1
+            let kept = matrix(known.to_vec(), rows, size, &self.device)
+                * hidden.clone().neg().add_scalar(1.0); // known pixels, 0 where hidden
+            let mut current = kept.clone();
+            for _ in 0..iterations {
+                let filled = net.decode(net.encode(current)); // [n, input]
+                // Exact: a known pixel is x * 1 + filled * 0.
+                current = kept.clone() + filled * hidden.clone();
             }
+            out.extend(read_f32(current).await?);
         }
-        Ok(current)
+        Ok(out)
     }
 
     /// `steps` images decoded along the path between the codes of images `a` and `b` (one image
@@ -300,9 +282,14 @@ impl Autoencoder {
                 "steps must be in 2..=256, got {steps}"
             )));
         }
-        let (za, zb) = (self.encode(a).await?, self.encode(b).await?);
+        self.check_images(a)?;
+        self.check_images(b)?;
+        // Both ends in one pass: [2, latent].
+        let ends = Images::new([a.values(), b.values()].concat(), a.shape())?;
+        let codes = self.encode(&ends).await?;
+        let (za, zb) = codes.split_at(self.config.latent);
         let codes: Vec<f32> = (0..steps)
-            .flat_map(|i| interpolate_codes(&za, &zb, i as f32 / (steps - 1) as f32, spherical))
+            .flat_map(|i| interpolate_codes(za, zb, i as f32 / (steps - 1) as f32, spherical))
             .collect();
         self.decode(&codes).await
     }

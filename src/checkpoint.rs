@@ -16,11 +16,11 @@ use std::collections::VecDeque;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::autoencoder::CodeDistribution;
+use crate::codes::CodeDistribution;
 use crate::config::ModelConfig;
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
-use crate::train::read_f32;
+use crate::tensor::read_f32;
 
 pub const MAGIC: &[u8; 8] = b"AEMODEL\0";
 pub const FORMAT_VERSION: u32 = 1;

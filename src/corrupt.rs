@@ -17,8 +17,10 @@ pub fn corrupt_in_place(
     let size = channels * height * width;
     match *corruption {
         Corruption::Gaussian { sigma } => {
-            for v in values.iter_mut() {
-                *v = (*v + sigma * rng.normal()).clamp(0.0, 1.0);
+            let mut noise = vec![0.0f32; values.len()];
+            rng.fill_normal(&mut noise);
+            for (v, n) in values.iter_mut().zip(noise) {
+                *v = (*v + sigma * n).clamp(0.0, 1.0);
             }
         }
         Corruption::SaltPepper { fraction } => {

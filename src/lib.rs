@@ -5,6 +5,7 @@
 
 pub mod autoencoder;
 pub mod checkpoint;
+pub mod codes;
 pub mod config;
 pub mod corrupt;
 pub mod data;
@@ -13,6 +14,7 @@ pub mod metrics;
 pub mod model;
 pub mod objective;
 pub mod rng;
+pub mod tensor;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

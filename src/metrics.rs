@@ -9,7 +9,7 @@ use crate::data::Images;
 use crate::error::{AeError, Result};
 use crate::objective;
 use crate::rng::SeededRng;
-use crate::train::{batch_tensor, normal_tensor, read_f32};
+use crate::tensor::{matrix, normal_matrix, read_f32};
 
 /// Rows per forward pass in the evaluations below.
 const EVAL_ROWS: usize = 4096;
@@ -64,10 +64,10 @@ pub async fn negative_elbo(model: &Autoencoder, images: &Images, seed: u64) -> R
     let mut total = 0.0f64;
     let all: Vec<usize> = (0..images.len()).collect();
     for chunk in all.chunks(EVAL_ROWS) {
-        let x = batch_tensor(images.gather(chunk), chunk.len(), size, device);
+        let x = matrix(images.gather(chunk), chunk.len(), size, device);
         let encoded = net.encode_full(x.clone());
         let log_var = encoded.log_var.expect("variational");
-        let noise = normal_tensor(chunk.len(), config.latent, &mut rng, device);
+        let noise = normal_matrix(chunk.len(), config.latent, &mut rng, device);
         let z = encoded.code.clone() + log_var.clone().mul_scalar(0.5).exp() * noise;
         let nll = objective::vae_nll_per_image(config, &net, net.decode_logits(z), x);
         let kl = objective::gaussian_kl_per_image(encoded.code, log_var);
@@ -105,10 +105,10 @@ pub async fn iwae_negative_log_likelihood(
             .iter()
             .flat_map(|&i| std::iter::repeat_n(i, k))
             .collect();
-        let x = batch_tensor(images.gather(&rows), rows.len(), size, device); // [rows, input]
+        let x = matrix(images.gather(&rows), rows.len(), size, device); // [rows, input]
         let encoded = net.encode_full(x.clone());
         let log_var = encoded.log_var.expect("variational");
-        let eps = normal_tensor(rows.len(), latent, &mut rng, device); // [rows, latent]
+        let eps = normal_matrix(rows.len(), latent, &mut rng, device); // [rows, latent]
         let z = encoded.code + log_var.clone().mul_scalar(0.5).exp() * eps.clone();
         let log_px_z =
             objective::vae_nll_per_image(config, &net, net.decode_logits(z.clone()), x).neg(); // [rows]
@@ -149,10 +149,10 @@ pub async fn mean_jacobian_norm(model: &Autoencoder, images: &Images) -> Result<
     let mut total = 0.0f64;
     let all: Vec<usize> = (0..images.len()).collect();
     for chunk in all.chunks(256) {
-        let x = batch_tensor(images.gather(chunk), chunk.len(), size, device);
+        let x = matrix(images.gather(chunk), chunk.len(), size, device);
         let probes: Vec<_> = if net.is_conv() {
             (0..16)
-                .map(|_| normal_tensor(chunk.len(), size, &mut rng, device))
+                .map(|_| normal_matrix(chunk.len(), size, &mut rng, device))
                 .collect()
         } else {
             Vec::new()

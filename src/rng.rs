@@ -41,6 +41,20 @@ impl SeededRng {
         ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
     }
 
+    /// Fill `out` with standard normal draws: Box-Muller using both halves of each pair (half
+    /// the transcendental calls of `normal`), for bulk noise such as corruption and VAE draws.
+    pub fn fill_normal(&mut self, out: &mut [f32]) {
+        for pair in out.chunks_mut(2) {
+            let u1 = self.next_f64().max(f64::MIN_POSITIVE);
+            let radius = (-2.0 * u1.ln()).sqrt();
+            let (sin, cos) = (2.0 * std::f64::consts::PI * self.next_f64()).sin_cos();
+            pair[0] = (radius * cos) as f32;
+            if let Some(second) = pair.get_mut(1) {
+                *second = (radius * sin) as f32;
+            }
+        }
+    }
+
     /// Uniform integer in [0, n).
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_f64() * n as f64) as usize % n.max(1)
@@ -70,6 +84,21 @@ mod tests {
         let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / n as f32;
         assert!(mean.abs() < 0.03, "mean {mean}");
         assert!((var - 1.0).abs() < 0.05, "var {var}");
+    }
+
+    #[test]
+    fn bulk_normal_draws_have_unit_moments_and_no_correlation_within_pairs() {
+        let mut draws = vec![0.0f32; 20_001]; // odd: the last pair is cut short
+        SeededRng::new(3).fill_normal(&mut draws);
+        let n = draws.len() as f32;
+        let mean = draws.iter().sum::<f32>() / n;
+        let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / n;
+        let pairs = draws.chunks_exact(2);
+        let cov = pairs.clone().map(|p| p[0] * p[1]).sum::<f32>() / pairs.len() as f32;
+        assert!(mean.abs() < 0.03, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.05, "var {var}");
+        assert!(cov.abs() < 0.03, "covariance within pairs {cov}");
+        assert!(draws[20_000] != 0.0, "the last odd draw is filled");
     }
 
     #[test]

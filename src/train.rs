@@ -9,7 +9,7 @@ use std::future::Future;
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
@@ -19,6 +19,7 @@ use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
 use crate::objective::{self, Batch};
 use crate::rng::SeededRng;
+use crate::tensor::{matrix, normal_matrix, read_f32};
 
 /// Random directions per step for the conv contractive estimator.
 const CONTRACTIVE_PROBES: usize = 2;
@@ -106,38 +107,98 @@ pub trait TrainObserver {
 pub struct Silent;
 impl TrainObserver for Silent {}
 
-/// Read a small tensor back to the host, on any backend.
-pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| AeError::Backend(format!("readback failed: {e:?}")))?;
-    data.try_into_vec::<f32>()
-        .map_err(|e| AeError::Backend(format!("readback gave unexpected data: {e:?}")))
+/// Where the training images come from at each step: uploaded once and gathered on the device
+/// when they fit and need no per-step corruption (no upload per batch), else gathered on the host.
+struct BatchSource<'a> {
+    model: &'a ModelConfig,
+    corruption: Option<Corruption>,
+    inputs: &'a Images,
+    targets: &'a Images,
+    /// `[n, input]` each: the whole training set on the device (targets only when paired).
+    resident: Option<(Tensor<2>, Option<Tensor<2>>)>,
 }
 
-pub(crate) fn batch_tensor(
-    values: Vec<f32>,
-    rows: usize,
-    cols: usize,
-    device: &Device,
-) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(values, [rows, cols]), device)
+/// Largest training set (values) kept on the device between steps: 64M values, 256 MB.
+const RESIDENT_MAX_VALUES: usize = 1 << 26;
+
+impl<'a> BatchSource<'a> {
+    fn new(
+        model: &'a ModelConfig,
+        corruption: Option<Corruption>,
+        inputs: &'a Images,
+        targets: &'a Images,
+        device: &Device,
+    ) -> Self {
+        let upload = |images: &Images| {
+            matrix(
+                images.values().to_vec(),
+                images.len(),
+                images.image_size(),
+                device,
+            )
+        };
+        let fits = inputs.values().len() <= RESIDENT_MAX_VALUES;
+        let resident = (corruption.is_none() && fits).then(|| {
+            let paired = !std::ptr::eq(inputs, targets);
+            (upload(inputs), paired.then(|| upload(targets)))
+        });
+        BatchSource {
+            model,
+            corruption,
+            inputs,
+            targets,
+            resident,
+        }
+    }
+
+    fn batch(&self, indices: &[usize], rng: &mut SeededRng, device: &Device) -> Batch {
+        let Some((inputs, targets)) = &self.resident else {
+            return make_batch(
+                self.model,
+                self.corruption,
+                self.inputs,
+                self.targets,
+                indices,
+                rng,
+                device,
+            );
+        };
+        let rows: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(rows, [indices.len()]), device);
+        let input = inputs.clone().select(0, rows.clone()); // [batch, input]
+        let target = match targets {
+            Some(targets) => targets.clone().select(0, rows), // [batch, input]
+            None => input.clone(),
+        };
+        let (noise, probes) = random_draws(self.model, indices.len(), rng, device);
+        Batch {
+            input,
+            target,
+            noise,
+            probes,
+        }
+    }
 }
 
-/// `rows x cols` standard normal draws.
-pub(crate) fn normal_tensor(
+/// The kind's random draws for a batch of `rows`: VAE noise `[rows, latent]`, contractive probes.
+fn random_draws(
+    model: &ModelConfig,
     rows: usize,
-    cols: usize,
     rng: &mut SeededRng,
     device: &Device,
-) -> Tensor<2> {
-    batch_tensor(
-        (0..rows * cols).map(|_| rng.normal()).collect(),
-        rows,
-        cols,
-        device,
-    )
+) -> (Option<Tensor<2>>, Vec<Tensor<2>>) {
+    let noise =
+        (model.kind == Kind::Variational).then(|| normal_matrix(rows, model.latent, rng, device));
+    let probes = if model.kind == Kind::Contractive
+        && model.architecture == crate::config::Architecture::Conv
+    {
+        (0..CONTRACTIVE_PROBES)
+            .map(|_| normal_matrix(rows, model.input_size(), rng, device))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (noise, probes)
 }
 
 /// Everything the objective needs for the images at `indices`: the input (with `corruption`
@@ -156,28 +217,38 @@ pub fn make_batch(
     if let Some(corruption) = corruption {
         corrupt_in_place(&mut input, model.input_shape, &corruption, rng);
     }
-    let noise =
-        (model.kind == Kind::Variational).then(|| normal_tensor(rows, model.latent, rng, device));
-    let probes = if model.kind == Kind::Contractive
-        && model.architecture == crate::config::Architecture::Conv
-    {
-        (0..CONTRACTIVE_PROBES)
-            .map(|_| normal_tensor(rows, size, rng, device))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let (noise, probes) = random_draws(model, rows, rng, device);
     Batch {
-        input: batch_tensor(input, rows, size, device), // [batch, input]
-        target: batch_tensor(targets.gather(indices), rows, size, device), // [batch, input]
+        input: matrix(input, rows, size, device), // [batch, input]
+        target: matrix(targets.gather(indices), rows, size, device), // [batch, input]
         noise,
         probes,
     }
 }
 
-/// Training state that survives between `train` calls, so training can be resumed.
+/// The loss and its terms after one optimiser step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepValues {
+    pub loss: f32,
+    /// Each objective term by name (`reconstruction` first).
+    pub terms: Vec<(&'static str, f32)>,
+}
+
+/// Where a step falls in a training run (for the error that reports a divergence).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepAt {
+    pub epoch: usize,
+    pub step: usize,
+}
+
+/// Training state that survives between `train` calls, so training can be resumed: the
+/// optimiser's moments live here and are never dropped by an error.
 pub struct Trainer {
     optimizer: Option<ModuleOptimizer>,
+    /// The newest weights and optimiser state whose loss was read back finite: where a
+    /// divergence returns to. (The loss read in a step is that of the weights *before* its
+    /// update, so the weights a step starts from are only known good once its loss is read.)
+    last_good: Option<(AutoencoderNet, ModuleOptimizer)>,
 }
 
 impl Default for Trainer {
@@ -186,34 +257,88 @@ impl Default for Trainer {
     }
 }
 
+fn adam(cfg: &TrainConfig) -> ModuleOptimizer {
+    let mut adam = AdamConfig::new()
+        .with_beta_1(cfg.beta1)
+        .with_beta_2(cfg.beta2)
+        .with_epsilon(1e-8);
+    if cfg.weight_decay > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig {
+            penalty: cfg.weight_decay,
+        }));
+    }
+    adam.init()
+}
+
 impl Trainer {
     pub fn new() -> Self {
-        Trainer { optimizer: None }
-    }
-
-    fn optimizer(&mut self, cfg: &TrainConfig) -> ModuleOptimizer {
-        self.optimizer.take().unwrap_or_else(|| {
-            let mut adam = AdamConfig::new()
-                .with_beta_1(cfg.beta1)
-                .with_beta_2(cfg.beta2)
-                .with_epsilon(1e-8);
-            if cfg.weight_decay > 0.0 {
-                adam = adam.with_weight_decay(Some(WeightDecayConfig {
-                    penalty: cfg.weight_decay,
-                }));
-            }
-            adam.init()
-        })
+        Trainer {
+            optimizer: None,
+            last_good: None,
+        }
     }
 
     /// Forget the optimiser's moments (e.g. after the hyperparameters change).
     pub fn reset(&mut self) {
         self.optimizer = None;
+        self.last_good = None;
+    }
+
+    /// One optimiser step of `net` (on an autodiff device) on `batch`: objective, backward, Adam.
+    /// Every training loop calls this, so a model trains to the same loss whichever loop runs it.
+    ///
+    /// If the loss or a term is not finite (`Diverged`), `net` and the optimiser go back to the
+    /// newest state whose loss was finite; if the readback fails, to the state before this step.
+    pub async fn step(
+        &mut self,
+        net: &mut AutoencoderNet,
+        model: &ModelConfig,
+        cfg: &TrainConfig,
+        batch: Batch,
+        at: StepAt,
+    ) -> Result<StepValues> {
+        let optimizer = self.optimizer.get_or_insert_with(|| adam(cfg));
+        let before = (net.clone(), optimizer.clone());
+        let objective = objective::compute(model, net, batch);
+        let grads = GradientsParams::from_grads(objective.total.backward(), &*net);
+        *net = optimizer.step(cfg.learning_rate, net.clone(), grads);
+
+        // One readback per step: [total, term...], of the weights `before` the update.
+        let mut parts = vec![objective.total.detach()];
+        parts.extend(objective.terms.iter().map(|(_, t)| t.clone().detach()));
+        let values = match read_f32(Tensor::cat(parts, 0)).await {
+            Ok(values) => values,
+            Err(e) => {
+                (*net, *optimizer) = before;
+                return Err(e);
+            }
+        };
+        if !values.iter().all(|v| v.is_finite()) {
+            // `before` is what produced the bad loss: go back past it.
+            (*net, *optimizer) = self.last_good.take().unwrap_or(before);
+            self.last_good = Some((net.clone(), optimizer.clone()));
+            return Err(AeError::Diverged {
+                epoch: at.epoch,
+                step: at.step,
+                loss: values[0],
+            });
+        }
+        self.last_good = Some(before);
+        Ok(StepValues {
+            loss: values[0],
+            terms: objective
+                .terms
+                .iter()
+                .map(|(name, _)| *name)
+                .zip(values[1..].iter().copied())
+                .collect(),
+        })
     }
 
     /// Train `net` (on an autodiff device) on `inputs` -> `targets` (the same images unless paired).
     ///
-    /// On error the network holds the weights of the last good step; nothing is lost.
+    /// On error the network holds the weights of the last good step and the optimiser its state
+    /// after that step; nothing is lost.
     #[allow(clippy::too_many_arguments)]
     pub async fn fit(
         &mut self,
@@ -225,42 +350,8 @@ impl Trainer {
         device: &Device,
         observer: &mut impl TrainObserver,
     ) -> Result<TrainHistory> {
-        cfg.validate()?;
-        let size = model.input_size();
-        if inputs.shape() != model.input_shape {
-            return Err(AeError::ShapeMismatch(format!(
-                "images are {:?} but the model takes {:?}",
-                inputs.shape(),
-                model.input_shape
-            )));
-        }
-        if let Some(t) = targets {
-            if t.len() != inputs.len() || t.image_size() != size {
-                return Err(AeError::ShapeMismatch(format!(
-                    "targets must match the inputs: {} targets of {:?} for {} inputs of {:?}",
-                    t.len(),
-                    t.shape(),
-                    inputs.len(),
-                    inputs.shape()
-                )));
-            }
-        }
-        if model.kind == Kind::Paired && targets.is_none() {
-            return Err(AeError::InvalidData(
-                "a paired model trains on (input, target) pairs: pass targets of the same shape as the inputs".into(),
-            ));
-        }
+        check_fit(model, cfg, inputs, targets)?;
         let targets = targets.unwrap_or(inputs);
-        if cfg.batch_size.min(inputs.len()).saturating_mul(size) > crate::config::MAX_BATCH_VALUES {
-            return Err(AeError::config(
-                "batchSize",
-                format!(
-                    "{} images of {size} values is too large a batch; use at most {}",
-                    cfg.batch_size,
-                    crate::config::MAX_BATCH_VALUES / size
-                ),
-            ));
-        }
         let (train_idx, val_idx) = split_indices(inputs.len(), cfg.validation_split, cfg.seed);
         if train_idx.is_empty() {
             return Err(AeError::InvalidData(
@@ -270,7 +361,7 @@ impl Trainer {
 
         // The call's corruption, else the model's own (denoising models).
         let corruption = cfg.corruption.or(model.training_corruption());
-        let mut optimizer = self.optimizer(cfg);
+        let source = BatchSource::new(model, corruption, inputs, targets, device);
         let mut history = TrainHistory::default();
         let steps_per_epoch = train_idx.len().div_ceil(cfg.batch_size);
         let mut rng = SeededRng::new(cfg.seed);
@@ -278,48 +369,18 @@ impl Trainer {
         let mut noise_rng = SeededRng::new(cfg.seed ^ 0x0D15_EA5E);
         let mut order = train_idx.clone();
 
-        'epochs: for epoch in 0..cfg.epochs {
+        for epoch in 0..cfg.epochs {
             rng.shuffle(&mut order);
-            let mut loss_sum = 0.0f64;
-            let mut term_sums: Vec<f64> = Vec::new();
-            let mut term_names: Vec<String> = Vec::new();
-            let mut seen = 0usize;
-            for (step, batch) in order.chunks(cfg.batch_size).enumerate() {
-                let data = make_batch(
-                    model,
-                    corruption,
-                    inputs,
-                    targets,
-                    batch,
-                    &mut noise_rng,
-                    device,
-                );
-                let last_good = (net.clone(), optimizer.clone());
-                let objective = objective::compute(model, net, data);
-                let grads = GradientsParams::from_grads(objective.total.backward(), &*net);
-                *net = optimizer.step(cfg.learning_rate, net.clone(), grads);
-
-                // One readback per step: [total, term...].
-                let mut parts = vec![objective.total.detach()];
-                parts.extend(objective.terms.iter().map(|(_, t)| t.clone().detach()));
-                let values = read_f32(Tensor::cat(parts, 0)).await?;
-                let loss = values[0];
-                if !values.iter().all(|v| v.is_finite()) {
-                    (*net, optimizer) = last_good;
-                    self.optimizer = Some(optimizer);
-                    return Err(AeError::Diverged { epoch, step, loss });
-                }
-                if term_names.is_empty() {
-                    term_names = objective.terms.iter().map(|(n, _)| n.to_string()).collect();
-                    term_sums = vec![0.0; term_names.len()];
-                }
-                loss_sum += loss as f64 * batch.len() as f64;
-                for (sum, v) in term_sums.iter_mut().zip(&values[1..]) {
-                    *sum += *v as f64 * batch.len() as f64;
-                }
-                seen += batch.len();
+            let mut tally = EpochTally::default();
+            let mut stopped = false;
+            for (step, indices) in order.chunks(cfg.batch_size).enumerate() {
+                let batch = source.batch(indices, &mut noise_rng, device);
+                let values = self
+                    .step(net, model, cfg, batch, StepAt { epoch, step })
+                    .await?;
+                tally.add(&values, indices.len());
                 history.steps += 1;
-                history.step_losses.push(loss);
+                history.step_losses.push(values.loss);
 
                 let progress = StepProgress {
                     epoch,
@@ -327,13 +388,13 @@ impl Trainer {
                     step,
                     steps_per_epoch,
                     global_step: history.steps,
-                    loss,
-                    terms: term_names
+                    loss: values.loss,
+                    terms: values
+                        .terms
                         .iter()
-                        .cloned()
-                        .zip(values[1..].iter().copied())
+                        .map(|(name, v)| (name.to_string(), *v))
                         .collect(),
-                    samples_seen: epoch * train_idx.len() + seen,
+                    samples_seen: epoch * train_idx.len() + tally.seen,
                 };
                 let asked_to_stop = observer.on_step(&progress) == Control::Stop;
                 // Reaching `max_steps` is a normal end, not a cancellation.
@@ -341,62 +402,108 @@ impl Trainer {
                 observer.yield_now().await;
                 if asked_to_stop || reached_max {
                     history.cancelled = !reached_max;
-                    push_epoch(
-                        &mut history,
-                        epoch,
-                        loss_sum,
-                        &term_names,
-                        &term_sums,
-                        seen,
-                        None,
-                    );
-                    break 'epochs;
+                    stopped = true;
+                    break;
                 }
             }
-            let validation_loss = if val_idx.is_empty() {
+            // A run stopped mid-epoch reports the part it trained, without a validation pass.
+            let validation_loss = if stopped || val_idx.is_empty() {
                 None
             } else {
                 Some(mean_loss(net, model, corruption, inputs, targets, &val_idx, device).await?)
             };
-            push_epoch(
-                &mut history,
-                epoch,
-                loss_sum,
-                &term_names,
-                &term_sums,
-                seen,
-                validation_loss,
-            );
+            history.epochs.push(tally.summary(epoch, validation_loss));
+            if stopped {
+                break;
+            }
             if observer.on_epoch(history.epochs.last().expect("just pushed")) == Control::Stop {
                 history.cancelled = epoch + 1 < cfg.epochs;
                 break;
             }
         }
-        self.optimizer = Some(optimizer);
         Ok(history)
     }
 }
 
-fn push_epoch(
-    history: &mut TrainHistory,
-    epoch: usize,
+/// Every precondition of `fit` on its arguments, each with the error a user can act on.
+fn check_fit(
+    model: &ModelConfig,
+    cfg: &TrainConfig,
+    inputs: &Images,
+    targets: Option<&Images>,
+) -> Result<()> {
+    cfg.validate()?;
+    let size = model.input_size();
+    if inputs.shape() != model.input_shape {
+        return Err(AeError::ShapeMismatch(format!(
+            "images are {:?} but the model takes {:?}",
+            inputs.shape(),
+            model.input_shape
+        )));
+    }
+    if let Some(t) = targets {
+        if t.len() != inputs.len() || t.image_size() != size {
+            return Err(AeError::ShapeMismatch(format!(
+                "targets must match the inputs: {} targets of {:?} for {} inputs of {:?}",
+                t.len(),
+                t.shape(),
+                inputs.len(),
+                inputs.shape()
+            )));
+        }
+    }
+    if model.kind == Kind::Paired && targets.is_none() {
+        return Err(AeError::InvalidData(
+            "a paired model trains on (input, target) pairs: pass targets of the same shape as the inputs".into(),
+        ));
+    }
+    if cfg.batch_size.min(inputs.len()).saturating_mul(size) > crate::config::MAX_BATCH_VALUES {
+        return Err(AeError::config(
+            "batchSize",
+            format!(
+                "{} images of {size} values is too large a batch; use at most {}",
+                cfg.batch_size,
+                crate::config::MAX_BATCH_VALUES / size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Sums over one epoch's steps, weighted by batch size.
+#[derive(Default)]
+struct EpochTally {
     loss_sum: f64,
-    names: &[String],
-    term_sums: &[f64],
+    terms: Vec<(&'static str, f64)>,
     seen: usize,
-    validation_loss: Option<f32>,
-) {
-    let n = seen.max(1) as f64;
-    history.epochs.push(EpochSummary {
-        epoch,
-        train_loss: (loss_sum / n) as f32,
-        train_terms: names
-            .iter()
-            .cloned()
-            .zip(term_sums.iter().map(|s| (s / n) as f32))
-            .collect(),
-        validation_loss,
-    });
+}
+
+impl EpochTally {
+    fn add(&mut self, values: &StepValues, batch: usize) {
+        let weight = batch as f64;
+        self.loss_sum += values.loss as f64 * weight;
+        if self.terms.is_empty() {
+            self.terms = values.terms.iter().map(|(name, _)| (*name, 0.0)).collect();
+        }
+        for ((_, sum), (_, v)) in self.terms.iter_mut().zip(&values.terms) {
+            *sum += *v as f64 * weight;
+        }
+        self.seen += batch;
+    }
+
+    fn summary(&self, epoch: usize, validation_loss: Option<f32>) -> EpochSummary {
+        let n = self.seen.max(1) as f64;
+        EpochSummary {
+            epoch,
+            train_loss: (self.loss_sum / n) as f32,
+            train_terms: self
+                .terms
+                .iter()
+                .map(|(name, sum)| (name.to_string(), (sum / n) as f32))
+                .collect(),
+            validation_loss,
+        }
+    }
 }
 
 /// Mean per-image objective of `net` on the images at `indices`, without gradients.

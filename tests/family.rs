@@ -418,6 +418,24 @@ fn divergence_is_a_clear_error_and_keeps_the_last_good_weights() {
         out.iter().all(|v| v.is_finite()),
         "the kept weights are the last finite ones"
     );
+
+    // The kept weights and optimiser state train on: a lower learning rate gives a finite,
+    // falling loss (weights from after the bad update would give NaN at once).
+    let gentle = TrainConfig {
+        learning_rate: 1e-3,
+        max_steps: Some(48),
+        ..cfg
+    };
+    let history = block_on(model.train(&first(&train, 1024), None, &gentle, &mut Silent))
+        .expect("training resumes after a divergence");
+    let losses = &history.step_losses;
+    assert_eq!(losses.len(), 48);
+    assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
+    let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
+    assert!(
+        mean(&losses[40..]) < mean(&losses[..8]),
+        "loss falls after resuming: {losses:?}"
+    );
 }
 
 #[test]

@@ -81,9 +81,29 @@ export type ErrorCode = 'INVALID_CONFIG' | 'SHAPE_MISMATCH' | 'INVALID_DATA' | '
 export interface AutoencoderError extends Error { name: 'AutoencoderError'; code: ErrorCode }
 "#;
 
+unsafe extern "C" {
+    /// wasm-ld's synthetic function that runs every static constructor (the `inventory`
+    /// registrations of the WebGPU compiler, thousands of them).
+    fn __wasm_call_ctors();
+}
+
 #[wasm_bindgen(start)]
 fn start() {
+    run_constructors_once();
     console_error_panic_hook::set_once();
+}
+
+/// Naming `__wasm_call_ctors` here stops wasm-ld from treating the module as a "command" and
+/// wrapping every export in a call to it (~0.2 ms of constructors on each JS -> wasm call, even a
+/// getter). So the constructors run here instead: from `start`, which wasm-bindgen runs right
+/// after instantiation, and, in case a host skips `start` (test harnesses), before a backend is
+/// chosen, which every model goes through.
+fn run_constructors_once() {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !DONE.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: wasm-ld's constructors are not reentrant-safe to repeat; the flag runs them once.
+        unsafe { __wasm_call_ctors() };
+    }
 }
 
 thread_local! {
@@ -133,6 +153,7 @@ async fn webgpu_device() -> JsResult<Device> {
 
 /// The device for a backend name, the name actually used, and the adapter's info (WebGPU only).
 async fn choose_backend(name: Option<&str>) -> JsResult<(Device, &'static str, JsValue)> {
+    run_constructors_once();
     match name.unwrap_or("auto") {
         "cpu" => Ok((Device::flex(), "cpu", JsValue::NULL)),
         "webgpu" => {
@@ -371,6 +392,7 @@ impl Autoencoder {
         let mut observer = JsObserver {
             callbacks,
             started_ms: js_sys::Date::now(),
+            last_yield_ms: js_sys::Date::now(),
             callback_error: None,
         };
         let result = model
@@ -576,8 +598,14 @@ fn split_callbacks(options: JsValue) -> JsResult<(Callbacks, JsValue)> {
 struct JsObserver {
     callbacks: Callbacks,
     started_ms: f64,
+    /// When training last handed control back to the event loop.
+    last_yield_ms: f64,
     callback_error: Option<JsValue>,
 }
+
+/// Longest stretch of training steps between two yields to the event loop: half a frame, so a
+/// page stays smooth, while fast (GPU) steps are not each padded by a trip through the loop.
+const YIELD_EVERY_MS: f64 = 8.0;
 
 impl JsObserver {
     fn aborted(&self) -> bool {
@@ -621,19 +649,32 @@ impl TrainObserver for JsObserver {
         self.call(self.callbacks.on_epoch.clone(), &event)
     }
 
-    /// A macrotask, so the page can handle input and paint between steps.
+    /// A trip through the event loop, so the page can handle input and paint, at most every
+    /// `YIELD_EVERY_MS`. `scheduler.yield()` where the host has it; otherwise `setTimeout(0)`,
+    /// which browsers clamp to 4 ms once timers nest, hence the preference.
     async fn yield_now(&mut self) {
-        let promise = Promise::new(&mut |resolve, _| match get(&js_sys::global(), "setTimeout")
-            .and_then(|f| f.dyn_into::<Function>().ok())
-        {
-            Some(set_timeout) => {
-                let _ = set_timeout.call2(&JsValue::NULL, &resolve, &0.into());
-            }
-            None => {
-                let _ = resolve.call0(&JsValue::NULL);
-            }
+        if js_sys::Date::now() - self.last_yield_ms < YIELD_EVERY_MS {
+            return;
+        }
+        let global = js_sys::global();
+        let scheduler_yield = get(&global, "scheduler").and_then(|scheduler| {
+            let f: Function = get(&scheduler, "yield")?.dyn_into().ok()?;
+            f.call0(&scheduler).ok()?.dyn_into::<Promise>().ok()
+        });
+        let promise = scheduler_yield.unwrap_or_else(|| {
+            Promise::new(&mut |resolve, _| {
+                match get(&global, "setTimeout").and_then(|f| f.dyn_into::<Function>().ok()) {
+                    Some(set_timeout) => {
+                        let _ = set_timeout.call2(&JsValue::NULL, &resolve, &0.into());
+                    }
+                    None => {
+                        let _ = resolve.call0(&JsValue::NULL);
+                    }
+                }
+            })
         });
         let _ = JsFuture::from(promise).await;
+        self.last_yield_ms = js_sys::Date::now();
     }
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The benchmark: writes reports/bench.json and reports/BENCHMARKS.md (see bench/).
+#   ./scripts/bench.sh           full run (about 15 minutes on a 2-core machine)
+#   ./scripts/bench.sh --smoke   tiny settings, figures written to a temporary folder (CI)
+# Natively: the core on Flex beside PyTorch CPU (2 threads) -> reports/bench-native.json.
+# In the browser (headless Chromium): the package on cpu / worker / webgpu beside TF.js, sizes,
+# time to first reconstruction, memory. A real-GPU run is separate: bench/gpu/README.md.
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+SMOKE=""; [[ "${1:-}" == "--smoke" ]] && SMOKE="--smoke"
+
+"$ROOT/scripts/build.sh"
+
+log "native: the core on Flex (cargo run --release --example bench_native)"
+if [[ -n "$SMOKE" ]]; then
+  # The dev build that `cargo test --all-targets` made: proves the benchmark runs, measures nothing.
+  cargo run --quiet --example bench_native -- --smoke
+else
+  cargo run --quiet --release --example bench_native
+  if ! python3 -c 'import torch, numpy' 2>/dev/null; then
+    log "installing PyTorch (CPU use only) for the reference rows"
+    python3 -m pip install --quiet torch numpy
+  fi
+  log "native: PyTorch CPU, 2 threads (bench/native/torch_cpu.py)"
+  python3 bench/native/torch_cpu.py --threads 2
+fi
+
+log "browser: the package beside TF.js (bench/bench.mjs)"
+node bench/bench.mjs $SMOKE
