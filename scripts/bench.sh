@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: writes reports/bench.json and reports/BENCHMARKS.md (see bench/).
 #   ./scripts/bench.sh           full run (about 15 minutes on a 2-core machine)
-#   ./scripts/bench.sh --smoke   tiny settings, figures written to a temporary folder (CI)
+#   ./scripts/bench.sh --smoke   tiny settings, figures written to a temporary folder
 # Natively: the core on Flex beside PyTorch CPU (2 threads) -> reports/bench-native.json.
 # In the browser (headless Chromium): the package on cpu / worker / webgpu beside TF.js, sizes,
 # time to first reconstruction, memory. A real-GPU run is separate: bench/gpu/README.md.
@@ -26,4 +26,8 @@ else
 fi
 
 log "browser: the package beside TF.js (bench/bench.mjs)"
-node bench/bench.mjs $SMOKE
+if [[ -n "$SMOKE" ]]; then
+  node bench/bench.mjs --smoke --out "$(mktemp -d)"
+else
+  node bench/bench.mjs
+fi

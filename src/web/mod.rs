@@ -392,7 +392,9 @@ impl Autoencoder {
         let mut observer = JsObserver {
             callbacks,
             started_ms: js_sys::Date::now(),
-            last_yield_ms: js_sys::Date::now(),
+            // The first step always yields, so calls made in the same tick as `train` find the
+            // model busy, as they would a moment later.
+            last_yield_ms: f64::NEG_INFINITY,
             callback_error: None,
         };
         let result = model
@@ -649,20 +651,19 @@ impl TrainObserver for JsObserver {
         self.call(self.callbacks.on_epoch.clone(), &event)
     }
 
-    /// A trip through the event loop, so the page can handle input and paint, at most every
-    /// `YIELD_EVERY_MS`. `scheduler.yield()` where the host has it; otherwise `setTimeout(0)`,
-    /// which browsers clamp to 4 ms once timers nest, hence the preference.
+    /// A trip through the event loop, so the page can handle input and paint and a worker its
+    /// messages (a cancel, a dispose), at most every `YIELD_EVERY_MS`. A `MessageChannel` message
+    /// is a plain macrotask; `setTimeout(0)`, the fallback, is clamped to 4 ms once timers nest.
+    /// (`scheduler.yield()` is no use here: its continuation runs ahead of queued messages.)
     async fn yield_now(&mut self) {
         if js_sys::Date::now() - self.last_yield_ms < YIELD_EVERY_MS {
             return;
         }
-        let global = js_sys::global();
-        let scheduler_yield = get(&global, "scheduler").and_then(|scheduler| {
-            let f: Function = get(&scheduler, "yield")?.dyn_into().ok()?;
-            f.call0(&scheduler).ok()?.dyn_into::<Promise>().ok()
-        });
-        let promise = scheduler_yield.unwrap_or_else(|| {
-            Promise::new(&mut |resolve, _| {
+        let mut channel = None;
+        let promise = Promise::new(&mut |resolve, _| {
+            channel = post_to_self(&resolve);
+            if channel.is_none() {
+                let global = js_sys::global();
                 match get(&global, "setTimeout").and_then(|f| f.dyn_into::<Function>().ok()) {
                     Some(set_timeout) => {
                         let _ = set_timeout.call2(&JsValue::NULL, &resolve, &0.into());
@@ -671,11 +672,39 @@ impl TrainObserver for JsObserver {
                         let _ = resolve.call0(&JsValue::NULL);
                     }
                 }
-            })
+            }
         });
         let _ = JsFuture::from(promise).await;
+        if let Some(channel) = channel {
+            // An open port keeps Node.js running.
+            for port in ["port1", "port2"]
+                .iter()
+                .filter_map(|name| get(&channel, name))
+            {
+                call_method(&port, "close");
+            }
+        }
         self.last_yield_ms = js_sys::Date::now();
     }
+}
+
+/// `object[name]()`, ignoring a missing method or a throw.
+fn call_method(object: &JsValue, name: &str) {
+    if let Some(Ok(method)) = get(object, name).map(|f| f.dyn_into::<Function>()) {
+        let _ = method.call0(object);
+    }
+}
+
+/// Calls `callback` from a macrotask: a message sent through a fresh `MessageChannel`, which it
+/// returns (to be closed). `None` where the host has no `MessageChannel`.
+fn post_to_self(callback: &Function) -> Option<JsValue> {
+    let constructor: Function = get(&js_sys::global(), "MessageChannel")?.dyn_into().ok()?;
+    let channel = Reflect::construct(&constructor, &js_sys::Array::new()).ok()?;
+    let (receiver, sender) = (get(&channel, "port1")?, get(&channel, "port2")?);
+    Reflect::set(&receiver, &"onmessage".into(), callback).ok()?;
+    let post: Function = get(&sender, "postMessage")?.dyn_into().ok()?;
+    post.call1(&sender, &JsValue::NULL).ok()?;
+    Some(channel)
 }
 
 impl From<AeError> for JsValue {
