@@ -15,9 +15,9 @@ log "browser tests (wasm-pack test, headless Chromium, WebGPU on SwiftShader)"
 wasm-pack test --headless --chrome --release . --test web
 
 "$ROOT/scripts/build.sh"
-log "page tests (playwright-core, headless Chromium)"
-node --test --test-reporter=spec tests/page/
-
 log "benchmark smoke run (tiny settings; its figures are thrown away)"
 cargo run --quiet --example bench_native -- --smoke
 node bench/bench.mjs --smoke --out "$(mktemp -d)"
+
+log "page tests (playwright-core, headless Chromium)"
+node --test --test-reporter=spec tests/page/
