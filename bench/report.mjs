@@ -133,7 +133,7 @@ function context(report) {
     `- CPU used by other processes during each row: ${[...new Map(report.rows.map((r) => [r.id, `${rowName(r)} ${r.backend} ${r.other_cpu_share === null || r.other_cpu_share === undefined ? '?' : `${Math.round(r.other_cpu_share * 100)}%`}`])).values()].join(', ')}`,
     `- Chromium ${c.chromium}, headless, flags from \`webdriver.json\``,
     `- WebGPU adapter: ${adapter}`,
-    `- setTimeout(0) from a timer, nested (a per-step yield's floor): ${num(c.nested_settimeout0_ms, 2)} ms`,
+    `- setTimeout(0) called from a timer, nested (what a loop yielding through it pays per iteration): ${num(c.nested_settimeout0_ms, 2)} ms`,
     `- Versions: Node ${c.versions.node}, autoencoders ${c.versions.autoencoders_pkg}, TF.js ${c.versions.tfjs}, playwright-core ${c.versions.playwright_core}`,
     `- Commit: ${c.git.commit ?? 'unknown'}${c.git.dirty ? ' plus uncommitted changes' : ''}`,
   ].join('\n');

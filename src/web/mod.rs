@@ -101,7 +101,7 @@ fn start() {
 fn run_constructors_once() {
     static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !DONE.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        // SAFETY: wasm-ld's constructors are not reentrant-safe to repeat; the flag runs them once.
+        // SAFETY: the constructors must run exactly once (they register statics); the flag sees to it.
         unsafe { __wasm_call_ctors() };
     }
 }
