@@ -23,6 +23,8 @@ export default (_env, argv) => ({
     },
   },
   performance: { hints: false },
+  // Separate .map files and no eval() anywhere in the bundle: the demo must run under a strict
+  // Content-Security-Policy (script-src 'self' 'wasm-unsafe-eval'; see tests/page/csp.test.mjs).
   devtool: 'source-map',
   plugins: [
     new HtmlWebpackPlugin({ template: './www/index.html' }),
@@ -30,6 +32,7 @@ export default (_env, argv) => ({
       patterns: [
         { from: 'data/mnist.bin', to: 'data/mnist.bin' },
         { from: 'www/style.css', to: 'style.css' },
+        { from: 'www/favicon.svg', to: 'favicon.svg' },
         { from: 'www/models', to: 'models' },
       ],
     }),

@@ -3,8 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
-import { startDemo } from './helpers.mjs';
+import { startDemo, png } from './helpers.mjs';
 
 let demo;
 let page;
@@ -155,32 +154,6 @@ test('sample: re-rolling changes the grid; the 2-D latent map is drawn and a cli
   assert.ok((await pixels(panel('sample').locator('.map-section figure canvas'))).spread > 50, 'the clicked point is decoded');
   await screenshot('sample');
 });
-
-/** A grayscale PNG (8-bit) of `side x side`, encoded here so the test needs no image files. */
-function png(side, pixel) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
-  const chunk = (type, data) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(side, 0);
-  header.writeUInt32BE(side, 4);
-  header[8] = 8; // bit depth
-  header[9] = 0; // grayscale
-  const raw = Buffer.alloc(side * (side + 1));
-  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) raw[y * (side + 1) + 1 + x] = pixel(x, y);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 test('your images: an uploaded PNG is resized, and fine-tuning changes its reconstruction and lowers its loss', { timeout: 180_000 }, async () => {
   await open('images');

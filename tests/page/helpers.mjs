@@ -1,6 +1,7 @@
 // Shared fixtures for the page tests: a static server for dist/ and headless Chromium started with
 // the same flags as the browser tests (webdriver.json is the one place they are written).
 import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -13,23 +14,28 @@ export function startDemo() {
   return openPage(join(root, 'dist'));
 }
 
-/// Serve `dir` on a free loopback port and open it in headless Chromium.
-export async function openPage(dir) {
-  const server = await serve(dir, 0);
+/// Serve `dir` on a free loopback port and open it in headless Chromium. Options: `headers`, extra
+/// response headers for every file (e.g. a Content-Security-Policy); `beforeGoto(page, context)`,
+/// run once the page exists but before it loads (to attach listeners that must see the first load).
+export async function openPage(dir, { headers = {}, beforeGoto } = {}) {
+  const server = await serve(dir, 0, '127.0.0.1', { headers });
   const url = `http://127.0.0.1:${server.address().port}/`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: flags,
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Every request of the page and its workers.
   const outside = [];
-  page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) outside.push(r.url()); });
+  context.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) outside.push(r.url()); });
+  await beforeGoto?.(page, context);
   await page.goto(url);
   return {
-    page, url, errors, outside,
+    page, context, url, errors, outside,
     async close() { await browser.close(); server.close(); },
   };
 }
@@ -40,4 +46,43 @@ export function canvasPixels(page, selector) {
     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
     return Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]);
   });
+}
+
+/** A grayscale PNG (8-bit) of `side x side`, encoded here so the tests need no image files. */
+export function png(side, pixel) {
+  const raw = Buffer.alloc(side * (side + 1));
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) raw[y * (side + 1) + 1 + x] = pixel(x, y);
+  return encodePng(side, side, raw);
+}
+
+/**
+ * A black grayscale PNG of `width x height`: a real, valid file (100 million pixels deflate to
+ * about 100 kB), for testing what a page does with an image too large to decode.
+ */
+export function blackPng(width, height) {
+  return encodePng(width, height, Buffer.alloc(height * (width + 1)));
+}
+
+/** A PNG from its filtered scanlines (`raw`: per row, a filter byte then `width` gray bytes). */
+function encodePng(width, height, raw) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 0; // grayscale
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
 }

@@ -19,7 +19,12 @@ export function mountSample(root, mnist) {
   const scatter = el('canvas', { class: 'scatter', role: 'img', 'aria-label': 'codes of held-out digits coloured by label; click to decode a point' });
   scatter.tabIndex = 0;
   const picked = figure('click the scatter plot', { width: 168, height: 168 });
-  const legend = el('p', { class: 'legend' }, ...LABEL_COLORS.map((c, d) => el('span', { style: `color:${c}` }, `■ ${d} `)));
+  // Colours set through the CSSOM, not a style attribute: the page runs under a CSP without 'unsafe-inline'.
+  const legend = el('p', { class: 'legend' }, ...LABEL_COLORS.map((c, d) => {
+    const key = el('span', {}, `■ ${d} `);
+    key.style.color = c;
+    return key;
+  }));
   const mapSection = el('section', { class: 'map-section', hidden: true },
     el('h3', {}, 'The latent map (2-D latent)'),
     el('div', { class: 'row' }, map, el('div', {}, scatter, legend), picked.fig));
