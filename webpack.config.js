@@ -18,7 +18,7 @@ export default (_env, argv) => ({
   resolve: {
     // The demo uses the package exactly as an npm user would: `import ... from 'autoencoders'`.
     alias: {
-      autoencoders$: resolve(root, 'pkg/autoencoders.js'),
+      autoencoders$: resolve(root, 'pkg/index.js'),
       'autoencoders/worker$': resolve(root, 'pkg/client.js'),
     },
   },

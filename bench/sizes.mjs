@@ -9,7 +9,7 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
 /** The two bundles compared: the package, and TF.js core with its wasm backend (SIMD build). */
 export const BUNDLES = [
-  { name: 'autoencoders (this package)', files: ['pkg/autoencoders_bg.wasm', 'pkg/autoencoders.js'] },
+  { name: 'autoencoders (this package)', files: ['pkg/autoencoders_bg.wasm', 'pkg/autoencoders.js', 'pkg/index.js'] },
   {
     name: 'TF.js 4.22 core + wasm backend',
     files: [

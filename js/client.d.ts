@@ -1,24 +1,26 @@
 import type {
   AdapterInfo, CreateOptions, Corruption, ImageInput, InpaintOptions, InterpolateOptions, LoadOptions,
   ModelConfig, SampleOptions, TrainHistory, TrainOptions,
-} from './autoencoders.js';
+} from './index.js';
 
-export * from './autoencoders.js';
+export * from './index.js';
 
 /** A dedicated worker that runs models; pass it as `{ worker }` to share one between models. */
 export class AutoencoderWorkerHost {
   constructor(worker?: Worker);
+  /** Stop the worker: calls waiting on it, and later calls of its models, reject with `DISPOSED`. */
   terminate(): void;
 }
 
 export interface WorkerOptions { worker?: AutoencoderWorkerHost }
 
 /** The `Autoencoder` API, run in a dedicated Web Worker. Errors carry the same `code`s. */
-export class WorkerAutoencoder {
+export class WorkerAutoencoder implements Disposable, AsyncDisposable {
   static create(config?: ModelConfig, options?: CreateOptions & WorkerOptions): Promise<WorkerAutoencoder>;
   static load(bytes: Uint8Array, options?: LoadOptions & WorkerOptions): Promise<WorkerAutoencoder>;
   readonly backend: 'webgpu' | 'cpu';
   readonly adapterInfo: AdapterInfo | null;
+  readonly backendReason: string;
   readonly config: Required<ModelConfig>;
   readonly latentSize: number;
   readonly inputSize: number;
@@ -35,5 +37,8 @@ export class WorkerAutoencoder {
   sample(n: number, options?: SampleOptions): Promise<Float32Array>;
   inpaint(images: ImageInput, mask: Float32Array | Uint8Array, options?: InpaintOptions): Promise<Float32Array>;
   interpolate(a: ImageInput, b: ImageInput, steps: number, options?: InterpolateOptions): Promise<Float32Array>;
+  /** Free the model (and its own worker); a running `train` rejects with `DISPOSED`. */
   dispose(): Promise<void>;
+  [Symbol.dispose](): void;
+  [Symbol.asyncDispose](): Promise<void>;
 }

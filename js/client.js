@@ -9,12 +9,36 @@
 
 let nextId = 1;
 
-function disposedError() {
-  return Object.assign(new Error('this model was disposed; create or load a new one'), { name: 'AutoencoderError', code: 'DISPOSED' });
+function codedError(code, message, cause) {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { name: 'AutoencoderError', code });
 }
 
-function rebuildError({ name, message, code }) {
-  return Object.assign(new Error(message), { name, code });
+function disposedError() {
+  return codedError('DISPOSED', 'this model was disposed; create or load a new one');
+}
+
+function rebuildError({ name, message, code, cause }) {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { name, code });
+}
+
+/** `options` as an object (`undefined` / `null`: none), or an `INVALID_CONFIG` error. */
+function optionsObject(options) {
+  if (options == null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw codedError('INVALID_CONFIG', `options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  return options;
+}
+
+/** The train options that stay on this thread (callbacks, signal), checked as the direct class checks them. */
+function localTrainOptions({ onProgress, onEpoch, signal, ...rest }) {
+  for (const [name, f] of [['onProgress', onProgress], ['onEpoch', onEpoch]]) {
+    if (f != null && typeof f !== 'function') throw codedError('INVALID_CONFIG', `options.${name} must be a function`);
+  }
+  if (signal != null && typeof signal?.aborted !== 'boolean') {
+    throw codedError('INVALID_CONFIG', 'options.signal must be an AbortSignal (from new AbortController().signal)');
+  }
+  return { local: { onProgress: onProgress ?? undefined, onEpoch: onEpoch ?? undefined, signal: signal ?? undefined }, rest };
 }
 
 /** A worker that runs autoencoders models; several models may share one. */
@@ -25,38 +49,67 @@ export class AutoencoderWorkerHost {
     worker.onmessage = ({ data }) => {
       const call = this.pending.get(data.id);
       if (!call) return;
-      if ('progress' in data) return call.onProgress?.(data.progress);
-      if ('epoch' in data) return call.onEpoch?.(data.epoch);
+      if ('progress' in data) return this.#callback(data.id, call, 'onProgress', data.progress);
+      if ('epoch' in data) return this.#callback(data.id, call, 'onEpoch', data.epoch);
       this.pending.delete(data.id);
-      if (data.error) call.reject(rebuildError(data.error));
+      if (call.callbackError) call.reject(call.callbackError);
+      else if (data.error) call.reject(rebuildError(data.error));
       else call.resolve(data.result);
     };
-    worker.onerror = (event) => {
-      const error = Object.assign(new Error(`the autoencoders worker failed: ${event.message ?? 'unknown error'}`), { code: 'BACKEND' });
-      for (const call of this.pending.values()) call.reject(error);
-      this.pending.clear();
+    // Reached only when the worker itself fails (its script did not load, or the module
+    // stopped): every call handles its own errors. Nothing it holds can be trusted after that.
+    const fail = (what) => {
+      this.failed = codedError('BACKEND', `the autoencoders worker failed (${what}); create the model again (from its last save())`);
+      this.#settleAll(this.failed);
     };
+    worker.onerror = (event) => { event.preventDefault?.(); fail(event.message ?? 'unknown error'); };
+    worker.onmessageerror = () => fail('a reply could not be read');
+  }
+
+  /** Runs a train callback; one that throws stops the training, whose call rejects with `CALLBACK`. */
+  #callback(id, call, name, event) {
+    if (call.callbackError || !call[name]) return;
+    try {
+      call[name](event);
+    } catch (thrown) {
+      const said = thrown instanceof Error ? thrown.message : String(thrown);
+      call.callbackError = codedError('CALLBACK', `options.${name} threw, so training stopped (the weights so far are kept): ${said}`, thrown);
+      this.worker.postMessage({ id, method: 'abort' });
+    }
+  }
+
+  #settleAll(error) {
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
   }
 
   call(method, args, { onProgress, onEpoch, signal, transfer = [] } = {}) {
     const id = nextId++;
     if (this.terminated) return Promise.reject(disposedError());
+    if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
+      try {
+        // A signal aborted already travels with the call, so that not even one step runs.
+        this.worker.postMessage({ id, method, args, aborted: signal?.aborted === true }, transfer);
+      } catch (error) {
+        // Arguments that cannot be copied to a worker (functions, DOM nodes, class instances).
+        reject(codedError('INVALID_DATA', `an argument of ${method}() cannot be sent to the worker: ${error.message}`, error));
+        return;
+      }
       this.pending.set(id, { resolve, reject, onProgress, onEpoch });
       if (signal) {
-        if (signal.aborted) queueMicrotask(() => this.worker.postMessage({ id, method: 'abort' }));
-        else signal.addEventListener('abort', () => this.worker.postMessage({ id, method: 'abort' }), { once: true });
+        // Posted after the call itself, so the worker always knows the call it aborts.
+        if (!signal.aborted) signal.addEventListener('abort', () => this.worker.postMessage({ id, method: 'abort' }), { once: true });
       }
-      this.worker.postMessage({ id, method, args }, transfer);
     });
   }
 
-  /** Stop the worker; calls still waiting reject with DISPOSED instead of hanging. */
+  /** Stop the worker: calls still waiting, and later calls of its models, reject with DISPOSED. */
   terminate() {
+    if (this.terminated) return;
     this.terminated = true;
     this.worker.terminate();
-    for (const call of this.pending.values()) call.reject(disposedError());
-    this.pending.clear();
+    this.#settleAll(disposedError());
   }
 }
 
@@ -67,6 +120,7 @@ export class WorkerAutoencoder {
     this.handle = info.handle;
     this.backend = info.backend;
     this.adapterInfo = info.adapterInfo;
+    this.backendReason = info.backendReason;
     this.config = info.config;
     this.latentSize = info.latentSize;
     this.inputSize = info.inputSize;
@@ -76,25 +130,34 @@ export class WorkerAutoencoder {
     this.busy = false;
   }
 
-  static async create(config, options = {}) {
-    const { worker, ...rest } = options;
-    const host = worker ?? new AutoencoderWorkerHost();
-    const info = await host.call('create', [config, rest]);
-    return new WorkerAutoencoder(host, info, !worker);
+  static create(config, options) {
+    return WorkerAutoencoder.#start('create', config, options);
   }
 
-  static async load(bytes, options = {}) {
-    const { worker, ...rest } = options;
-    const host = worker ?? new AutoencoderWorkerHost();
-    const info = await host.call('load', [bytes, rest]);
-    return new WorkerAutoencoder(host, info, !worker);
+  static load(bytes, options) {
+    return WorkerAutoencoder.#start('load', bytes, options);
   }
 
-  async train(data, options = {}) {
-    const { onProgress, onEpoch, signal, ...rest } = options;
+  static async #start(method, first, options) {
+    const { worker, ...rest } = optionsObject(options);
+    if (worker != null && !(worker instanceof AutoencoderWorkerHost)) {
+      throw codedError('INVALID_CONFIG', 'options.worker must be an AutoencoderWorkerHost');
+    }
+    const host = worker ?? new AutoencoderWorkerHost();
+    try {
+      const info = await host.call(method, [first, rest]);
+      return new WorkerAutoencoder(host, info, !worker);
+    } catch (error) {
+      if (!worker) host.terminate();
+      throw error;
+    }
+  }
+
+  async train(data, options) {
+    const { local, rest } = localTrainOptions(optionsObject(options));
     this.busy = true;
     try {
-      return await this.call('train', [data, rest], { onProgress, onEpoch, signal });
+      return await this.call('train', [data, rest], local);
     } finally {
       this.busy = false;
     }
@@ -116,8 +179,9 @@ export class WorkerAutoencoder {
   interpolate(a, b, steps, options) { return this.call('interpolate', [a, b, steps, options]); }
 
   /**
-   * Free the model; with its own worker, stop the worker too. Calls already running finish
-   * first; later calls reject with DISPOSED.
+   * Free the model; with its own worker, stop the worker too. Later calls reject with
+   * DISPOSED; a running `train` stops at its next step and rejects with DISPOSED; other calls
+   * already sent finish first.
    */
   async dispose() {
     if (this.disposed) return;
@@ -125,8 +189,18 @@ export class WorkerAutoencoder {
     // The worker handles messages in order, so 'dispose' runs after the calls sent before it.
     try {
       await this.host.call('dispose', [this.handle]);
+    } catch {
+      // A worker that was terminated or failed holds nothing any more: disposed either way.
     } finally {
       if (this.ownsHost) this.host.terminate();
     }
+  }
+
+  [Symbol.dispose ?? Symbol.for('Symbol.dispose')]() {
+    void this.dispose();
+  }
+
+  [Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')]() {
+    return this.dispose();
   }
 }

@@ -1,10 +1,10 @@
 // The package's worker entry: runs Autoencoder models off the main thread. Started by client.js;
 // speaks a small request/response protocol:
-//   -> { id, method, args }           <- { id, result } | { id, error: { name, message, code } }
+//   -> { id, method, args, aborted }  <- { id, result } | { id, error: { name, message, code, cause } }
 //   -> { id, method: 'abort' }        (aborts the train call with that id)
 //   <- { id, progress } / { id, epoch } while a train call runs
 // Models live here, addressed by a handle; typed-array results are transferred, not copied.
-import init, { Autoencoder } from './autoencoders.js';
+import init, { Autoencoder } from './index.js';
 
 const ready = init();
 const models = new Map();
@@ -12,12 +12,16 @@ const aborts = new Map();
 let nextHandle = 1;
 
 function serializeError(error) {
-  return { name: error?.name ?? 'Error', message: error?.message ?? String(error), code: error?.code ?? 'BACKEND' };
+  const cause = error?.cause;
+  return {
+    name: error?.name ?? 'Error', message: error?.message ?? String(error), code: error?.code ?? 'BACKEND',
+    ...(cause === undefined ? {} : { cause: cause instanceof Error ? cause.message : String(cause) }),
+  };
 }
 
 function describe(handle, model) {
   return {
-    handle, backend: model.backend, adapterInfo: model.adapterInfo, config: model.config,
+    handle, backend: model.backend, adapterInfo: model.adapterInfo, backendReason: model.backendReason, config: model.config,
     latentSize: model.latentSize, inputSize: model.inputSize, inputShape: model.inputShape,
   };
 }
@@ -41,19 +45,16 @@ const methods = {
     models.set(handle, model);
     return describe(handle, model);
   },
-  async train(id, handle, data, options = {}) {
-    const controller = new AbortController();
-    aborts.set(id, controller);
-    try {
-      return await modelFor(handle).train(data, {
-        ...options,
-        signal: controller.signal,
-        onProgress: (progress) => postMessage({ id, progress }),
-        onEpoch: (epoch) => postMessage({ id, epoch }),
-      });
-    } finally {
-      aborts.delete(id);
+  async train(id, handle, data, options) {
+    if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+      throw Object.assign(new Error('options must be an object'), { name: 'AutoencoderError', code: 'INVALID_CONFIG' });
     }
+    return modelFor(handle).train(data, {
+      ...options,
+      signal: aborts.get(id).signal,
+      onProgress: (progress) => postMessage({ id, progress }),
+      onEpoch: (epoch) => postMessage({ id, epoch }),
+    });
   },
   dispose(handle) {
     models.get(handle)?.dispose();
@@ -65,10 +66,16 @@ for (const name of ['save', 'encode', 'decode', 'reconstruct', 'denoise', 'corru
   methods[name] = (handle, ...args) => modelFor(handle)[name](...args);
 }
 
-self.onmessage = async ({ data: { id, method, args = [] } }) => {
+self.onmessage = async ({ data: { id, method, args = [], aborted = false } }) => {
   if (method === 'abort') {
     aborts.get(id)?.abort();
     return;
+  }
+  // Registered on arrival, before any await: an abort sent right after the call finds it.
+  if (method === 'train') {
+    const controller = new AbortController();
+    if (aborted) controller.abort();
+    aborts.set(id, controller);
   }
   try {
     await ready;
@@ -79,5 +86,7 @@ self.onmessage = async ({ data: { id, method, args = [] } }) => {
     postMessage({ id, result }, transfer);
   } catch (error) {
     postMessage({ id, error: serializeError(error) });
+  } finally {
+    aborts.delete(id);
   }
 };

@@ -1,4 +1,5 @@
-// Completes wasm-pack's pkg/ into the npm package: adds the worker entry (worker.js, client.js and
+// Completes wasm-pack's pkg/ into the npm package: adds the main entry (index.js, the JS face of
+// the wasm class), the worker entry (worker.js, client.js and
 // its types), the package README, and package.json metadata (files, exports, repository).
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -6,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
-for (const file of ['worker.js', 'client.js', 'client.d.ts']) copyFileSync(join(root, 'js', file), join(pkg, file));
+for (const file of ['index.js', 'index.d.ts', 'worker.js', 'client.js', 'client.d.ts']) copyFileSync(join(root, 'js', file), join(pkg, file));
 copyFileSync(join(root, 'js', 'README.md'), join(pkg, 'README.md'));
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
@@ -16,14 +17,14 @@ Object.assign(manifest, {
   repository: { type: 'git', url: 'https://example.invalid/autoencoders.git' },
   keywords: ['autoencoder', 'vae', 'webgpu', 'wasm', 'machine-learning', 'burn'],
   type: 'module',
-  main: 'autoencoders.js',
-  types: 'autoencoders.d.ts',
+  main: 'index.js',
+  types: 'index.d.ts',
   files: [
-    'autoencoders_bg.wasm', 'autoencoders.js', 'autoencoders.d.ts', 'autoencoders_bg.wasm.d.ts',
+    'index.js', 'index.d.ts', 'autoencoders_bg.wasm', 'autoencoders.js', 'autoencoders.d.ts', 'autoencoders_bg.wasm.d.ts',
     'worker.js', 'client.js', 'client.d.ts', 'README.md',
   ],
   exports: {
-    '.': { types: './autoencoders.d.ts', default: './autoencoders.js' },
+    '.': { types: './index.d.ts', default: './index.js' },
     './worker': { types: './client.d.ts', default: './client.js' },
     './autoencoders_bg.wasm': './autoencoders_bg.wasm',
     './package.json': './package.json',

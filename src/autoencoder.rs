@@ -184,9 +184,10 @@ impl Autoencoder {
     /// fitted to the training codes.
     pub fn sample_codes(&self, n: usize, seed: u64) -> Result<Vec<f32>> {
         if n == 0 || n > 65_536 {
-            return Err(AeError::InvalidData(format!(
-                "sample count must be in 1..=65536, got {n}"
-            )));
+            return Err(AeError::config(
+                "n",
+                format!("must be in 1..=65536, got {n}"),
+            ));
         }
         let mut rng = SeededRng::new(seed);
         if self.config.kind == Kind::Variational {
@@ -230,9 +231,10 @@ impl Autoencoder {
     ) -> Result<Vec<f32>> {
         self.check_images(images)?;
         if iterations == 0 || iterations > 1000 {
-            return Err(AeError::InvalidData(format!(
-                "iterations must be in 1..=1000, got {iterations}"
-            )));
+            return Err(AeError::config(
+                "iterations",
+                format!("must be in 1..=1000, got {iterations}"),
+            ));
         }
         let known = images.values();
         // 1.0 where the pixel is hidden, per value of the batch.
@@ -278,9 +280,10 @@ impl Autoencoder {
             )));
         }
         if !(2..=256).contains(&steps) {
-            return Err(AeError::InvalidData(format!(
-                "steps must be in 2..=256, got {steps}"
-            )));
+            return Err(AeError::config(
+                "steps",
+                format!("must be in 2..=256, got {steps}"),
+            ));
         }
         self.check_images(a)?;
         self.check_images(b)?;
@@ -292,6 +295,18 @@ impl Autoencoder {
             .flat_map(|i| interpolate_codes(za, zb, i as f32 / (steps - 1) as f32, spherical))
             .collect();
         self.decode(&codes).await
+    }
+}
+
+impl Drop for Autoencoder {
+    /// burn's autodiff frees the graph entries of dropped tensors only while it runs a backward
+    /// pass: a model that never trained would otherwise leave its parameters' entries behind
+    /// (about 7 KB each, measured over 2,000 created and disposed models in a page). A backward
+    /// pass through one scalar sweeps them.
+    fn drop(&mut self) {
+        let device = self.device.clone().autodiff();
+        let scalar = burn::tensor::Tensor::<1>::zeros([1], &device).require_grad();
+        let _ = scalar.sum().backward();
     }
 }
 

@@ -191,10 +191,15 @@ impl Default for ModelConfig {
     }
 }
 
+fn saturating_product(dims: &[usize]) -> usize {
+    dims.iter().fold(1usize, |acc, &d| acc.saturating_mul(d))
+}
+
 impl ModelConfig {
-    /// Number of values in one image (`c * h * w`).
+    /// Number of values in one image (`c * h * w`); saturates instead of overflowing, so that a
+    /// huge shape is refused by `validate` rather than wrapping (usize is 32 bits on wasm).
     pub fn input_size(&self) -> usize {
-        self.input_shape.iter().product()
+        saturating_product(&self.input_shape)
     }
 
     /// The corruption applied to training inputs: denoising only.
@@ -223,11 +228,7 @@ impl ModelConfig {
 
     /// Values entering the dense part of the encoder (after the convolutions, if any).
     pub fn flat_size(&self) -> usize {
-        self.conv_shapes()
-            .last()
-            .expect("non-empty")
-            .iter()
-            .product()
+        saturating_product(self.conv_shapes().last().expect("non-empty"))
     }
 
     /// Number of parameters of the network this config describes (weights and biases).
@@ -237,7 +238,7 @@ impl ModelConfig {
         let convs: usize = shapes
             .windows(2)
             .map(|w| 2 * (w[0][0] * w[1][0] * 16) + w[1][0] + w[0][0])
-            .sum();
+            .fold(0, usize::saturating_add);
         let mut widths = vec![self.flat_size()];
         widths.extend(&self.hidden);
         let code = if self.kind == Kind::Variational {
@@ -246,10 +247,12 @@ impl ModelConfig {
             self.latent
         };
         let dense = |a: usize, b: usize| a.saturating_mul(b).saturating_add(b);
-        let encoder: usize = widths.windows(2).map(|w| dense(w[0], w[1])).sum::<usize>()
-            + dense(*widths.last().expect("non-empty"), code);
-        let decoder: usize = widths.windows(2).map(|w| dense(w[1], w[0])).sum::<usize>()
-            + dense(self.latent, *widths.last().expect("non-empty"));
+        let sum =
+            |terms: &mut dyn Iterator<Item = usize>| terms.fold(0usize, usize::saturating_add);
+        let encoder = sum(&mut widths.windows(2).map(|w| dense(w[0], w[1])))
+            .saturating_add(dense(*widths.last().expect("non-empty"), code));
+        let decoder = sum(&mut widths.windows(2).map(|w| dense(w[1], w[0])))
+            .saturating_add(dense(self.latent, *widths.last().expect("non-empty")));
         convs.saturating_add(encoder).saturating_add(decoder)
     }
 
@@ -512,6 +515,28 @@ mod tests {
                 .to_string()
                 .contains("parameters")
         );
+    }
+
+    #[test]
+    fn shapes_whose_size_overflows_are_refused_not_wrapped() {
+        for input_shape in [
+            [4, usize::MAX, usize::MAX],
+            [1, 1 << 32, 1 << 32],
+            [4, 65_536, 65_536],
+        ] {
+            let cfg = ModelConfig {
+                input_shape,
+                ..Default::default()
+            };
+            let err = cfg.validate().unwrap_err();
+            assert!(err.to_string().contains("inputShape"), "{err}");
+        }
+        let wide = ModelConfig {
+            input_shape: [4, 512, 512],
+            hidden: vec![65_536; 8],
+            ..Default::default()
+        };
+        assert!(wide.validate().is_err());
     }
 
     #[test]

@@ -104,6 +104,12 @@ pub fn corrupted(
 /// `mask` is one value per pixel position (`height * width`), shared by every channel and image,
 /// or one per value of the batch.
 pub fn apply_mask(values: &mut [f32], shape: [usize; 3], mask: &[f32], fill: f32) -> Result<()> {
+    if let Some(i) = mask.iter().position(|m| !(0.0..=1.0).contains(m)) {
+        return Err(AeError::InvalidData(format!(
+            "mask value {i} is {}; a mask holds 1 where a pixel is hidden and 0 where it is known",
+            mask[i]
+        )));
+    }
     let [channels, height, width] = shape;
     let plane = height * width;
     if mask.len() == values.len() {

@@ -29,9 +29,13 @@ pub enum AeError {
     /// A checkpoint that is truncated, altered, or not a checkpoint of this library.
     #[error("corrupt checkpoint: {0}")]
     CorruptCheckpoint(String),
-    /// The backend failed (device lost, readback failed).
+    /// The backend failed (a readback or kernel failed) and said why.
     #[error("backend error: {0}")]
     Backend(String),
+    /// The GPU device was lost (destroyed, reset, or its driver failed): every tensor on it is
+    /// gone and it cannot be used again in this page or worker.
+    #[error("the GPU device was lost: {0}")]
+    DeviceLost(String),
 }
 
 impl AeError {
@@ -52,6 +56,7 @@ impl AeError {
             AeError::InvalidState(_) => "INVALID_STATE",
             AeError::CorruptCheckpoint(_) => "CORRUPT_CHECKPOINT",
             AeError::Backend(_) => "BACKEND",
+            AeError::DeviceLost(_) => "DEVICE_LOST",
         }
     }
 }

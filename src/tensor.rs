@@ -6,18 +6,32 @@
 //! code path for every backend is the one that gets tested.
 
 use burn::tensor::{Device, Tensor, TensorData};
+use burn_std::ExecutionError;
 
 use crate::error::{AeError, Result};
 use crate::rng::SeededRng;
 
 /// Read a tensor back to the host as `f32`s (row-major), on any backend.
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| AeError::Backend(format!("readback failed: {e:?}")))?;
+    let data = tensor.into_data_async().await.map_err(execution_error)?;
     data.try_into_vec::<f32>()
         .map_err(|e| AeError::Backend(format!("readback gave unexpected data: {e:?}")))
+}
+
+/// A failed readback as the core's error: a poisoned device (lost, destroyed, reset) is
+/// `DeviceLost`, with the driver's reason and without the backtrace that burn appends.
+fn execution_error(error: ExecutionError) -> AeError {
+    let first_part = |text: String| match text.split_once("\nBacktrace") {
+        Some((reason, _)) => reason.trim().to_string(),
+        None => text.trim().to_string(),
+    };
+    match error {
+        ExecutionError::DevicePoisoned { reason } => AeError::DeviceLost(first_part(reason)),
+        other => AeError::Backend(format!(
+            "readback failed: {}",
+            first_part(other.to_string())
+        )),
+    }
 }
 
 /// `values` (row-major, `rows * cols` of them) as a `[rows, cols]` tensor on `device`.

@@ -99,10 +99,10 @@ async fn trains_and_loss_falls(backend: &str, steps: u32) {
 
     let codes = model.encode(bars(3).into()).await.unwrap();
     assert_eq!(codes.length() as usize, 3 * 4);
-    let images = model.decode(codes).await.unwrap();
+    let images = model.decode(codes.into()).await.unwrap();
     assert_eq!(images.length() as usize, 3 * PIXELS);
     let samples = model
-        .sample(2, object(&[("seed", 1.into())]))
+        .sample(2.into(), object(&[("seed", 1.into())]))
         .await
         .unwrap();
     assert_eq!(samples.length() as usize, 2 * PIXELS);
@@ -119,7 +119,7 @@ async fn trains_and_loss_falls(backend: &str, steps: u32) {
         .corrupt(
             images.clone().into(),
             object(&[("type", "masking".into()), ("fraction", 0.5.into())]),
-            Some(3),
+            3.into(),
         )
         .unwrap();
     assert_ne!(noisy.to_vec(), images.to_vec());
@@ -146,7 +146,7 @@ async fn trains_and_loss_falls(backend: &str, steps: u32) {
         .interpolate(
             bars(1).into(),
             bars(2).subarray(PIXELS as u32, 2 * PIXELS as u32).into(),
-            4,
+            4.into(),
             object(&[("method", "slerp".into())]),
         )
         .await
@@ -155,7 +155,7 @@ async fn trains_and_loss_falls(backend: &str, steps: u32) {
 
     // save -> load gives identical outputs (on the CPU backend, where both are exact).
     let bytes = model.save().await.unwrap();
-    let loaded = Autoencoder::load(bytes.clone(), object(&[("backend", backend.into())]))
+    let loaded = Autoencoder::load(bytes.clone().into(), object(&[("backend", backend.into())]))
         .await
         .unwrap();
     assert_eq!(
@@ -251,7 +251,10 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
         "{message}"
     );
 
-    let err = model.sample(2, JsValue::UNDEFINED).await.unwrap_err();
+    let err = model
+        .sample(2.into(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "INVALID_STATE", "{err:?}");
 
     let err = model
@@ -264,7 +267,7 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
     assert_eq!(error_code(&err), "INVALID_DATA", "{err:?}");
 
     let err = Autoencoder::load(
-        js_sys::Uint8Array::from(&b"not a model"[..]),
+        js_sys::Uint8Array::from(&b"not a model"[..]).into(),
         JsValue::UNDEFINED,
     )
     .await
@@ -319,8 +322,16 @@ async fn errors_reach_js_as_errors_with_a_code_and_the_model_stays_usable() {
         .train(bars(16).into(), object(&[("onProgress", throwing.into())]))
         .await
         .unwrap_err();
+    // A typed CALLBACK error that says so, with what the callback threw as its cause.
+    assert_eq!(error_code(&err), "CALLBACK");
+    let error = err.dyn_ref::<js_sys::Error>().unwrap();
+    assert!(
+        String::from(error.message()).contains("onProgress threw")
+            && String::from(error.message()).contains("stop from callback"),
+        "{err:?}"
+    );
     assert_eq!(
-        String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()),
+        String::from(error.cause().dyn_into::<js_sys::Error>().unwrap().message()),
         "stop from callback"
     );
 

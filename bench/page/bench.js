@@ -187,7 +187,7 @@ const memory = {
   trained: 0,
   wasmBytes() { return this.wasm.memory.buffer.byteLength; },
   async start() {
-    const pkg = await import('/pkg/autoencoders.js');
+    const pkg = await import('/pkg/index.js');
     this.wasm = await pkg.default();
     this.Autoencoder = pkg.Autoencoder;
     this.train = trainingSet((await data()).split); // before the first figure, so that it counts the data

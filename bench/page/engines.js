@@ -53,7 +53,7 @@ function packageModel(model) {
 /** The package's model class: 'Autoencoder' (this thread) or 'WorkerAutoencoder' (the package's own module worker). */
 async function packageClass(api) {
   if (api === 'Autoencoder') {
-    const pkg = await import(`${PKG}autoencoders.js`);
+    const pkg = await import(`${PKG}index.js`);
     await pkg.default(); // init(): fetch and instantiate the wasm, once per page
     return pkg.Autoencoder;
   }

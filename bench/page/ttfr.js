@@ -5,7 +5,7 @@
 const marks = { module_start: performance.now() };
 
 async function firstReconstruction() {
-  const pkg = await import('/pkg/autoencoders.js');
+  const pkg = await import('/pkg/index.js');
   marks.imported = performance.now();
   await pkg.default();
   marks.initialised = performance.now();

@@ -21,7 +21,7 @@ use crate::autoencoder::Autoencoder as CoreModel;
 use crate::config::{Corruption, ModelConfig, TrainConfig};
 use crate::error::AeError;
 use crate::train::{Control, EpochSummary, StepProgress, TrainObserver};
-use convert::{JsResult, get, images_from_js, js_error, parse, to_js};
+use convert::{JsResult, count, get, images_from_js, js_error, parse, to_js, whole_number};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -77,7 +77,7 @@ export interface InpaintOptions { iterations?: number }
 export interface InterpolateOptions { method?: 'linear' | 'slerp' }
 export interface AdapterInfo { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean }
 export type ErrorCode = 'INVALID_CONFIG' | 'SHAPE_MISMATCH' | 'INVALID_DATA' | 'INVALID_STATE' | 'BUSY' | 'NO_WEBGPU'
-  | 'CORRUPT_CHECKPOINT' | 'DIVERGED' | 'DISPOSED' | 'BACKEND';
+  | 'CORRUPT_CHECKPOINT' | 'DIVERGED' | 'DISPOSED' | 'DEVICE_LOST' | 'CALLBACK' | 'BACKEND';
 export interface AutoencoderError extends Error { name: 'AutoencoderError'; code: ErrorCode }
 "#;
 
@@ -90,7 +90,30 @@ unsafe extern "C" {
 #[wasm_bindgen(start)]
 fn start() {
     run_constructors_once();
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        // A panic aborts the module (panic = "abort"): tell the JS side, so that it settles every
+        // call in flight with an error instead of leaving it pending, and refuses later ones.
+        let message = info.to_string();
+        PANIC_LISTENER.with(|listener| {
+            if let Ok(listener) = listener.try_borrow()
+                && let Some(listener) = listener.as_ref()
+            {
+                let _ = listener.call1(&JsValue::NULL, &message.into());
+            }
+        });
+    }));
+}
+
+thread_local! {
+    static PANIC_LISTENER: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Registers the function called with the message if the module panics (used by the package's
+/// JS entry; a panic cannot be recovered from, the module must be started again).
+#[wasm_bindgen(js_name = setPanicListener)]
+pub fn set_panic_listener(listener: Function) {
+    PANIC_LISTENER.with(|slot| *slot.borrow_mut() = Some(listener));
 }
 
 /// Naming `__wasm_call_ctors` here stops wasm-ld from treating the module as a "command" and
@@ -109,6 +132,16 @@ fn run_constructors_once() {
 thread_local! {
     /// The WebGPU device: it can be initialised only once per page or worker, so it is cached.
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+    /// Why the WebGPU device was lost, once it has been: it cannot be started again here.
+    static DEVICE_LOST: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// What to do after a lost device, appended to every `DEVICE_LOST` message.
+const AFTER_DEVICE_LOST: &str = "Load the model's last save() with { backend: 'cpu' } to go on \
+     (a new page or worker can use WebGPU again).";
+
+fn device_lost_reason() -> Option<String> {
+    DEVICE_LOST.with(|lost| lost.borrow().clone())
 }
 
 /// `navigator.gpu.requestAdapter()` and its `info`, or `None` where there is no WebGPU.
@@ -151,40 +184,92 @@ async fn webgpu_device() -> JsResult<Device> {
     Ok(device)
 }
 
-/// The device for a backend name, the name actually used, and the adapter's info (WebGPU only).
-async fn choose_backend(name: Option<&str>) -> JsResult<(Device, &'static str, JsValue)> {
+/// Where a model runs: the device, the backend's name, the adapter's info (WebGPU only) and, in
+/// words, why that backend was chosen.
+struct Placement {
+    device: Device,
+    backend: &'static str,
+    adapter_info: JsValue,
+    reason: String,
+}
+
+impl Placement {
+    fn cpu(reason: impl Into<String>) -> Self {
+        Placement {
+            device: Device::flex(),
+            backend: "cpu",
+            adapter_info: JsValue::NULL,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The device for a backend name (`auto` when absent).
+async fn choose_backend(name: Option<&str>) -> JsResult<Placement> {
     run_constructors_once();
+    let webgpu = |device, adapter_info, reason: &str| Placement {
+        device,
+        backend: "webgpu",
+        adapter_info,
+        reason: reason.into(),
+    };
     match name.unwrap_or("auto") {
-        "cpu" => Ok((Device::flex(), "cpu", JsValue::NULL)),
+        "cpu" => Ok(Placement::cpu("the CPU was asked for ({ backend: 'cpu' })")),
         "webgpu" => {
+            if let Some(why) = device_lost_reason() {
+                return Err(js_error(
+                    "DEVICE_LOST",
+                    &format!("the GPU device was lost earlier here ({why}). {AFTER_DEVICE_LOST}"),
+                ));
+            }
             let info = probe_adapter().await.ok_or_else(|| {
                 js_error(
                     "NO_WEBGPU",
                     "WebGPU is not available here (no adapter); use { backend: 'cpu' } or 'auto'",
                 )
             })?;
-            Ok((webgpu_device().await?, "webgpu", info))
+            let device = webgpu_device().await?;
+            Ok(webgpu(
+                device,
+                info,
+                "WebGPU was asked for ({ backend: 'webgpu' })",
+            ))
         }
-        "auto" => match probe_adapter().await {
-            Some(info) if !get(&info, "isFallbackAdapter").is_some_and(|v| v.is_truthy()) => {
-                match webgpu_device().await {
-                    Ok(device) => Ok((device, "webgpu", info)),
-                    Err(_) => Ok((Device::flex(), "cpu", JsValue::NULL)),
+        "auto" => {
+            if let Some(why) = device_lost_reason() {
+                return Ok(Placement::cpu(format!(
+                    "auto chose the CPU: the GPU device was lost earlier here ({why})"
+                )));
+            }
+            let placement = match probe_adapter().await {
+                Some(info) if !get(&info, "isFallbackAdapter").is_some_and(|v| v.is_truthy()) => {
+                    match webgpu_device().await {
+                        Ok(device) => webgpu(
+                            device,
+                            info,
+                            "auto chose WebGPU: a hardware adapter was found",
+                        ),
+                        Err(e) => Placement::cpu(format!(
+                            "auto chose the CPU: WebGPU did not start ({})",
+                            get(&e, "message")
+                                .and_then(|m| m.as_string())
+                                .unwrap_or_default()
+                        )),
+                    }
                 }
+                // A software adapter is slower than the CPU backend.
+                Some(_) => Placement::cpu(
+                    "auto chose the CPU: the only WebGPU adapter is a software fallback, slower than the CPU backend",
+                ),
+                None => Placement::cpu(
+                    "auto chose the CPU: this browser or runtime has no WebGPU adapter",
+                ),
+            };
+            if placement.backend == "cpu" {
+                web_sys::console::info_1(&format!("autoencoders: {}", placement.reason).into());
             }
-            // No adapter, or a software one (slower than our CPU backend): use the CPU, and say so.
-            found => {
-                let why = if found.is_some() {
-                    "the WebGPU adapter is a software fallback"
-                } else {
-                    "no WebGPU adapter was found"
-                };
-                web_sys::console::info_1(
-                    &format!("autoencoders: backend 'auto' chose the CPU: {why}").into(),
-                );
-                Ok((Device::flex(), "cpu", JsValue::NULL))
-            }
-        },
+            Ok(placement)
+        }
         other => Err(js_error(
             "INVALID_CONFIG",
             &format!("options.backend must be 'webgpu', 'cpu' or 'auto', got '{other}'"),
@@ -237,24 +322,27 @@ fn disposed_error() -> JsValue {
     )
 }
 
-/// An autoencoder that trains and runs in the browser, on WebGPU or on the CPU.
-#[wasm_bindgen]
+/// An autoencoder that trains and runs in the browser, on WebGPU or on the CPU. JS code uses it
+/// through the package's `Autoencoder` (js/index.js), which adds one disposal mechanism.
+#[wasm_bindgen(js_name = AutoencoderCore)]
 pub struct Autoencoder {
     model: Rc<RefCell<Option<CoreModel>>>,
     config: ModelConfig,
     backend: &'static str,
     adapter_info: JsValue,
+    backend_reason: String,
     disposed: Rc<Cell<bool>>,
 }
 
 impl Autoencoder {
-    fn wrap(model: CoreModel, backend: &'static str, adapter_info: JsValue) -> Self {
+    fn wrap(model: CoreModel, placement: Placement) -> Self {
         let config = model.config().clone();
         Autoencoder {
             model: Rc::new(RefCell::new(Some(model))),
             config,
-            backend,
-            adapter_info,
+            backend: placement.backend,
+            adapter_info: placement.adapter_info,
+            backend_reason: placement.reason,
             disposed: Rc::new(Cell::new(false)),
         }
     }
@@ -276,10 +364,10 @@ impl Autoencoder {
     }
 }
 
-#[wasm_bindgen]
+#[wasm_bindgen(js_class = AutoencoderCore)]
 impl Autoencoder {
     /// Create a model: `await Autoencoder.create(config, { backend, seed })`.
-    #[wasm_bindgen(unchecked_return_type = "Autoencoder")]
+    #[wasm_bindgen(unchecked_return_type = "AutoencoderCore")]
     pub async fn create(
         #[wasm_bindgen(unchecked_param_type = "ModelConfig")] config: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CreateOptions")] options: JsValue,
@@ -287,22 +375,22 @@ impl Autoencoder {
         let config: ModelConfig = parse(config, "config")?;
         config.validate()?;
         let options: CreateOptions = parse(options, "options")?;
-        let (device, backend, info) = choose_backend(options.backend.as_deref()).await?;
-        let model = CoreModel::new(config, options.seed.unwrap_or(0), device)?;
-        Ok(Autoencoder::wrap(model, backend, info))
+        let placement = choose_backend(options.backend.as_deref()).await?;
+        let model = CoreModel::new(config, options.seed.unwrap_or(0), placement.device.clone())?;
+        Ok(Autoencoder::wrap(model, placement))
     }
 
     /// Load a model saved with `save()`: `await Autoencoder.load(bytes, { backend })`.
-    #[wasm_bindgen(unchecked_return_type = "Autoencoder")]
+    #[wasm_bindgen(unchecked_return_type = "AutoencoderCore")]
     pub async fn load(
-        bytes: Uint8Array,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "LoadOptions")] options: JsValue,
     ) -> JsResult<Autoencoder> {
+        let bytes = convert::bytes_from_js(&bytes)?;
         let options: LoadOptions = parse(options, "options")?;
-        let bytes = bytes.to_vec();
-        let (device, backend, info) = choose_backend(options.backend.as_deref()).await?;
-        let model = CoreModel::load(&bytes, device)?;
-        Ok(Autoencoder::wrap(model, backend, info))
+        let placement = choose_backend(options.backend.as_deref()).await?;
+        let model = CoreModel::load(&bytes, placement.device.clone())?;
+        Ok(Autoencoder::wrap(model, placement))
     }
 
     /// The model as bytes (config, weights, code statistics), for `Autoencoder.load`.
@@ -322,6 +410,12 @@ impl Autoencoder {
     #[wasm_bindgen(getter, js_name = adapterInfo, unchecked_return_type = "AdapterInfo | null")]
     pub fn adapter_info(&self) -> JsValue {
         self.adapter_info.clone()
+    }
+
+    /// Why this backend was chosen, in words (what `auto` found, or what was asked for).
+    #[wasm_bindgen(getter, js_name = backendReason)]
+    pub fn backend_reason(&self) -> String {
+        self.backend_reason.clone()
     }
 
     /// The model's full config (defaults filled in).
@@ -391,19 +485,30 @@ impl Autoencoder {
             .ok_or_else(already)?;
         let mut observer = JsObserver {
             callbacks,
+            disposed: self.disposed.clone(),
             started_ms: js_sys::Date::now(),
             // The first step always yields, so calls made in the same tick as `train` find the
             // model busy, as they would a moment later.
             last_yield_ms: f64::NEG_INFINITY,
             callback_error: None,
         };
-        let result = model
-            .train(&images, targets.as_ref(), &cfg, &mut observer)
-            .await;
+        // An already-aborted signal: nothing runs.
+        let result = if observer.aborted() {
+            Ok(crate::train::TrainHistory {
+                cancelled: true,
+                ..Default::default()
+            })
+        } else {
+            model
+                .train(&images, targets.as_ref(), &cfg, &mut observer)
+                .await
+        };
         // Always put the model back, unless it was disposed meanwhile (then free it now).
-        if !self.disposed.get() {
-            *self.model.borrow_mut() = Some(model);
+        if self.disposed.get() {
+            drop(model);
+            return Err(disposed_error());
         }
+        *self.model.borrow_mut() = Some(model);
         if let Some(error) = observer.callback_error {
             return Err(error);
         }
@@ -421,9 +526,12 @@ impl Autoencoder {
     }
 
     /// Images decoded from codes (`[n, latentSize]` flattened), `[n, inputSize]` in [0, 1].
-    pub async fn decode(&self, codes: Float32Array) -> JsResult<Float32Array> {
-        let codes = codes.to_vec();
+    pub async fn decode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] codes: JsValue,
+    ) -> JsResult<Float32Array> {
         let model = self.model()?;
+        let codes = convert::codes_from_js(&codes)?;
         Ok(Float32Array::from(model.decode(&codes).await?.as_slice()))
     }
 
@@ -453,17 +561,13 @@ impl Autoencoder {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ImageInput")] images: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Corruption")] corruption: JsValue,
-        seed: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] seed: JsValue,
     ) -> JsResult<Float32Array> {
         let images = self.images(&images, "images")?;
         let corruption: Corruption = parse_required(corruption, "corruption")?;
         corruption.validate()?;
-        let out = crate::corrupt::corrupted(
-            images.values(),
-            images.shape(),
-            &corruption,
-            seed.unwrap_or(0) as u64,
-        );
+        let seed = whole_number(&seed, "seed")?.unwrap_or(0);
+        let out = crate::corrupt::corrupted(images.values(), images.shape(), &corruption, seed);
         Ok(Float32Array::from(out.as_slice()))
     }
 
@@ -471,9 +575,10 @@ impl Autoencoder {
     /// Gaussian fitted to the training codes (`INVALID_STATE` before any training).
     pub async fn sample(
         &self,
-        n: usize,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "SampleOptions")] options: JsValue,
     ) -> JsResult<Float32Array> {
+        let n = count(&n, "n")?;
         let options: SampleOptions = parse(options, "options")?;
         let model = self.model()?;
         Ok(Float32Array::from(
@@ -507,10 +612,11 @@ impl Autoencoder {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ImageInput")] a: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ImageInput")] b: JsValue,
-        steps: usize,
+        #[wasm_bindgen(unchecked_param_type = "number")] steps: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "InterpolateOptions")] options: JsValue,
     ) -> JsResult<Float32Array> {
         let (a, b) = (self.images(&a, "a")?, self.images(&b, "b")?);
+        let steps = count(&steps, "steps")?;
         let options: InterpolateOptions = parse(options, "options")?;
         let spherical = match options.method.as_deref().unwrap_or("linear") {
             "linear" => false,
@@ -532,7 +638,7 @@ impl Autoencoder {
     }
 
     /// Free the model's memory (GPU buffers included). Later calls reject with `DISPOSED`; a
-    /// training in progress stops at its next step.
+    /// training in progress stops at its next step and rejects with `DISPOSED`.
     pub fn dispose(&self) {
         self.disposed.set(true);
         if let Ok(mut slot) = self.model.try_borrow_mut() {
@@ -593,12 +699,26 @@ fn split_callbacks(options: JsValue) -> JsResult<(Callbacks, JsValue)> {
     callbacks.on_progress = function(take("onProgress")?, "onProgress")?;
     callbacks.on_epoch = function(take("onEpoch")?, "onEpoch")?;
     callbacks.signal = take("signal")?;
+    if let Some(signal) = &callbacks.signal {
+        let aborted = Reflect::get(signal, &"aborted".into()).unwrap_or(JsValue::UNDEFINED);
+        if !signal.is_object() || aborted.as_bool().is_none() {
+            return Err(js_error(
+                "INVALID_CONFIG",
+                &format!(
+                    "options.signal must be an AbortSignal (from new AbortController().signal), got {}",
+                    convert::describe(signal)
+                ),
+            ));
+        }
+    }
     callbacks.targets = take("targets")?;
     Ok((callbacks, rest.into()))
 }
 
 struct JsObserver {
     callbacks: Callbacks,
+    /// The model's disposed flag: a `dispose()` during training stops it at the next step.
+    disposed: Rc<Cell<bool>>,
     started_ms: f64,
     /// When training last handed control back to the event loop.
     last_yield_ms: f64,
@@ -618,15 +738,27 @@ impl JsObserver {
             .is_some_and(|v| v.is_truthy())
     }
 
-    fn call(&mut self, f: Option<Function>, event: &JsValue) -> Control {
+    fn call(&mut self, f: Option<Function>, name: &str, event: &JsValue) -> Control {
         if let Some(f) = f {
-            if let Err(e) = f.call1(&JsValue::NULL, event) {
-                // A throwing callback stops training; its error is what `train` rejects with.
-                self.callback_error = Some(e);
+            if let Err(thrown) = f.call1(&JsValue::NULL, event) {
+                // A throwing callback stops training; `train` rejects with a `CALLBACK` error
+                // whose `cause` is what was thrown. The weights so far are kept.
+                let said = get(&thrown, "message")
+                    .and_then(|m| m.as_string())
+                    .or_else(|| thrown.as_string())
+                    .unwrap_or_else(|| convert::describe(&thrown));
+                let error = js_error(
+                    "CALLBACK",
+                    &format!(
+                        "options.{name} threw, so training stopped (the weights so far are kept): {said}"
+                    ),
+                );
+                let _ = Reflect::set(&error, &"cause".into(), &thrown);
+                self.callback_error = Some(error);
                 return Control::Stop;
             }
         }
-        if self.aborted() {
+        if self.aborted() || self.disposed.get() {
             Control::Stop
         } else {
             Control::Continue
@@ -643,12 +775,12 @@ impl TrainObserver for JsObserver {
             &"samplesPerSecond".into(),
             &(progress.samples_seen as f64 / seconds).into(),
         );
-        self.call(self.callbacks.on_progress.clone(), &event)
+        self.call(self.callbacks.on_progress.clone(), "onProgress", &event)
     }
 
     fn on_epoch(&mut self, summary: &EpochSummary) -> Control {
         let event = to_js(summary);
-        self.call(self.callbacks.on_epoch.clone(), &event)
+        self.call(self.callbacks.on_epoch.clone(), "onEpoch", &event)
     }
 
     /// A trip through the event loop, so the page can handle input and paint and a worker its
@@ -709,6 +841,14 @@ fn post_to_self(callback: &Function) -> Option<JsValue> {
 
 impl From<AeError> for JsValue {
     fn from(e: AeError) -> JsValue {
+        if let AeError::DeviceLost(why) = &e {
+            // The device cannot come back in this page or worker: later calls say so at once.
+            DEVICE_LOST.with(|lost| {
+                lost.borrow_mut().get_or_insert_with(|| why.clone());
+            });
+            WEBGPU.with(|device| device.borrow_mut().take());
+            return js_error(e.code(), &format!("{e}. {AFTER_DEVICE_LOST}"));
+        }
         js_error(e.code(), &e.to_string())
     }
 }

@@ -1,6 +1,7 @@
 // Shared fixtures for the page tests: a static server for dist/ and headless Chromium started with
 // the same flags as the browser tests (webdriver.json is the one place they are written).
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,21 @@ export async function openPage(dir, { headers = {}, beforeGoto } = {}) {
     page, context, url, errors, outside,
     async close() { await browser.close(); server.close(); },
   };
+}
+
+/// A page that uses the package as it is in pkg/ (no bundler: `import ... from './index.js'`,
+/// the worker entry from './client.js'), running the module `pageJs`. Same options as `openPage`.
+export async function openPackagePage(pageJs, options) {
+  const dir = mkdtempSync(join(tmpdir(), 'autoencoders-page-'));
+  for (const file of ['index.js', 'autoencoders.js', 'autoencoders_bg.wasm', 'client.js', 'worker.js']) {
+    symlinkSync(join(root, 'pkg', file), join(dir, file));
+  }
+  writeFileSync(join(dir, 'page.js'), pageJs);
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>package test</title><script type="module" src="page.js"></script>\n');
+  const opened = await openPage(dir, options);
+  const close = opened.close;
+  opened.close = async () => { await close(); rmSync(dir, { recursive: true, force: true }); };
+  return opened;
 }
 
 /// Gray values of a canvas, read in the page.
