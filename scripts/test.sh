@@ -9,7 +9,9 @@ log "formatting (cargo fmt --check)"
 cargo fmt --check
 
 log "native tests (cargo test)"
-cargo test --all-targets
+cargo test --all-targets -- --skip hostile_checkpoints
+log "checkpoint fuzzing for \${AE_FUZZ_SECONDS:-20} s (it prints how many inputs it tried)"
+cargo test --test checkpoint_fuzz -- --nocapture 2>&1 | grep -E "checkpoint fuzz|test result|panicked|FAILED|AE_FUZZ"
 
 log "browser tests (wasm-pack test, headless Chromium, WebGPU on SwiftShader)"
 wasm-pack test --headless --chrome --release . --test web

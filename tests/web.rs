@@ -231,10 +231,12 @@ async fn webgpu_is_refused_with_no_webgpu_when_unavailable_and_auto_reports_its_
     assert!(
         String::from(err.dyn_ref::<js_sys::Error>().unwrap().message()).contains("backend: 'cpu'")
     );
-    assert_eq!(
-        fallback.unwrap().backend(),
-        "cpu",
-        "auto falls back to the CPU"
+    let fallback = fallback.unwrap();
+    assert_eq!(fallback.backend(), "cpu", "auto falls back to the CPU");
+    assert!(
+        fallback.backend_reason().contains("no WebGPU adapter"),
+        "auto says why: {}",
+        fallback.backend_reason()
     );
 }
 
