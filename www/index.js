@@ -1,8 +1,9 @@
 // The teaching demo: one page of panels sharing one model store. Each panel mounts lazily the
 // first time it is shown; every model runs in the package's worker.
 import { loadMnist } from './mnist.js';
-import { el } from './ui.js';
-import { setBackend } from './store.js';
+import { el, clearLostStatus } from './ui.js';
+import { setBackend, onModelStarted, continueOnCpu, modelLabel } from './store.js';
+import { mountDeviceLost } from './gpu-lost.js';
 import { mountTrain } from './panels/train.js';
 import { mountDenoise } from './panels/denoise.js';
 import { mountInpaint } from './panels/inpaint.js';
@@ -62,6 +63,21 @@ async function main() {
     setBackend(backend.value);
     // Redraw the visible panel with models on the new backend.
     if (active) await mounted.get(active)?.show?.();
+  });
+  // What each model runs on, and why (what `auto` found, or what was asked for).
+  const info = document.getElementById('backend-info');
+  onModelStarted((name, model) => {
+    info.textContent = `Running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${modelLabel(name)}). Why: ${model.backendReason}.`;
+    info.dataset.backend = model.backend;
+  });
+  // A lost GPU device: one click brings the models back on the CPU from their last saves.
+  mountDeviceLost(document.getElementById('device-lost'), async () => {
+    const moved = await continueOnCpu();
+    backend.value = 'cpu';
+    clearLostStatus('Now running on the CPU.');
+    // Redraw the visible panel with its model back (not awaited: the banner says so at once).
+    if (active) void mounted.get(active)?.show?.();
+    return moved;
   });
   const start = location.hash.slice(1);
   await show(PANELS.some(([id]) => id === start) ? start : 'train');

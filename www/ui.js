@@ -40,15 +40,27 @@ export function number(min, max, step, value, attributes = {}) {
   return el('input', { type: 'number', min, max, step, value, ...attributes });
 }
 
+const statusLines = new Set();
+
 /** A status line announced to screen readers; `state` goes to data-state for tests and styling. */
 export function status(root) {
   const node = el('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   root.append(node);
-  return (text, state = 'ready') => {
+  const set = (text, state = 'ready') => {
     node.textContent = text;
     node.dataset.state = state;
     root.dataset.state = state;
   };
+  statusLines.add({ node, set });
+  return set;
+}
+
+/** What a panel's status line says when its call failed because the GPU device was lost. */
+export const LOST_STATUS = 'The GPU stopped working (device lost): see the message at the top of the page to continue on the CPU.';
+
+/** Replace every status line still saying the GPU was lost (once the models are back on the CPU). */
+export function clearLostStatus(text) {
+  for (const { node, set } of statusLines) if (node.dataset.state === 'lost') set(text, 'ready');
 }
 
 /** Run an async action with the given buttons disabled, reporting errors on the status line. */
@@ -57,7 +69,8 @@ export async function busy(setStatus, buttons, action) {
   try {
     return await action();
   } catch (error) {
-    setStatus(`Error${error.code ? ` (${error.code})` : ''}: ${error.message}`, 'error');
+    if (error?.code === 'DEVICE_LOST') setStatus(LOST_STATUS, 'lost');
+    else setStatus(`Error${error?.code ? ` (${error.code})` : ''}: ${error?.message ?? error}`, 'error');
     return undefined;
   } finally {
     buttons.forEach((b) => { b.disabled = false; });

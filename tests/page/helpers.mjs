@@ -11,20 +11,22 @@ import { serve } from '../../scripts/serve.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const flags = JSON.parse(readFileSync(join(root, 'webdriver.json'), 'utf8'))['goog:chromeOptions'].args;
 
-export function startDemo() {
-  return openPage(join(root, 'dist'));
+export function startDemo(options) {
+  return openPage(join(root, 'dist'), options);
 }
 
 /// Serve `dir` on a free loopback port and open it in headless Chromium. Options: `headers`, extra
 /// response headers for every file (e.g. a Content-Security-Policy); `beforeGoto(page, context)`,
-/// run once the page exists but before it loads (to attach listeners that must see the first load).
-export async function openPage(dir, { headers = {}, beforeGoto } = {}) {
+/// run once the page exists but before it loads (to attach listeners that must see the first load);
+/// `webgpu: false`, start Chromium without --enable-unsafe-webgpu (then it has no WebGPU adapter,
+/// in the page and in its workers: navigator.gpu.requestAdapter() gives null).
+export async function openPage(dir, { headers = {}, beforeGoto, webgpu = true } = {}) {
   const server = await serve(dir, 0, '127.0.0.1', { headers });
   const url = `http://127.0.0.1:${server.address().port}/`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: flags,
+    args: webgpu ? flags : flags.filter((f) => f !== '--enable-unsafe-webgpu'),
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();

@@ -2,7 +2,7 @@
 // on them, and compare reconstructions before and after. Nothing leaves the page.
 import { drawGrid } from '../draw.js';
 import { el, labelled, select, number, status, busy, setOptions } from '../ui.js';
-import { getModel, modelChoices, onModelsChanged } from '../store.js';
+import { getModel, modelChoices, onModelsChanged, recordSave, markUnsaved } from '../store.js';
 
 let current = new Float32Array(0);
 
@@ -249,17 +249,25 @@ export function mountImages(root, mnist) {
 
   // Fine-tuning waits for files being read, and files dropped meanwhile wait for it.
   tune.addEventListener('click', () => { queue = queue.then(fineTune).then(redraw); });
+  // The fine-tuned model is saved (in memory, in the store): its last save is what comes back on
+  // the CPU if the GPU device is lost.
   const fineTune = () => busy(setStatus, [tune, clear, files], async () => {
-    const model = await getModel(modelName.value);
+    const name = modelName.value;
+    const model = await getModel(name);
     const n = current.length / (side * side);
     const first = await model.reconstruct(current);
     drawGrid(before, first, n, side, Math.min(n, 10));
     setStatus('Fine-tuning…', 'training');
     const total = Number(epochs.value);
+    let steps = 0;
     await model.train(current, {
       epochs: total, batchSize: Math.min(n, 32), learningRate: 1e-3, seed: 1,
-      onProgress: (p) => { progress.value = (p.epoch + (p.step + 1) / p.stepsPerEpoch) / total; },
+      onProgress: (p) => {
+        markUnsaved(name, ++steps);
+        progress.value = (p.epoch + (p.step + 1) / p.stepsPerEpoch) / total;
+      },
     });
+    recordSave(name, await model.save(), `after fine-tuning on your ${n} image${n === 1 ? '' : 's'}`);
     const second = await model.reconstruct(current);
     drawGrid(after, second, n, side, Math.min(n, 10));
     const [e1, e2] = [reconstructionError(first, current), reconstructionError(second, current)];

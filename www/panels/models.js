@@ -1,7 +1,6 @@
 // Models: the pretrained models, saving the current model to a file and loading one back.
-import { WorkerAutoencoder } from 'autoencoders/worker';
 import { el, labelled, select, status, busy, setOptions } from '../ui.js';
-import { getModel, putModel, pretrained, modelChoices, onModelsChanged, TRAINED, getBackend } from '../store.js';
+import { getModel, loadModel, putModel, pretrained, modelChoices, onModelsChanged, TRAINED, getBackend } from '../store.js';
 
 export function mountModels(root) {
   const list = el('ul', { class: 'model-list' });
@@ -32,8 +31,8 @@ export function mountModels(root) {
 
   file.addEventListener('change', () => busy(setStatus, [save], async () => {
     const bytes = new Uint8Array(await file.files[0].arrayBuffer());
-    const model = await WorkerAutoencoder.load(bytes, { backend: getBackend() });
-    await putModel(TRAINED, model);
+    const model = await loadModel(TRAINED, bytes, { backend: getBackend() });
+    await putModel(TRAINED, model, { bytes, note: 'as loaded from the file' });
     info.textContent = JSON.stringify(model.config, null, 2);
     setStatus(`Loaded ${file.files[0].name}: a ${model.config.kind} model on ${model.backend}; it is now “your trained model”.`, 'loaded');
   }));

@@ -1,9 +1,10 @@
 // Train: choose a kind and architecture, set hyperparameters, train on MNIST or your images, watch
-// each objective term fall. Stop and resume. The model trains in a worker.
-import { WorkerAutoencoder } from 'autoencoders/worker';
+// each objective term fall. Stop and resume. The model trains in a worker, and is saved (in
+// memory, in the store) when it starts and after each run or Stop: its last save is what comes
+// back on the CPU if the GPU device is lost.
 import { drawChart, drawGrid } from '../draw.js';
 import { el, labelled, select, number, status, busy } from '../ui.js';
-import { putModel, TRAINED, getBackend } from '../store.js';
+import { createModel, putModel, recordSave, markUnsaved, onModelsChanged, TRAINED, getBackend } from '../store.js';
 import { userImages } from './images.js';
 
 export const KINDS = {
@@ -61,6 +62,7 @@ export function mountTrain(root, mnist) {
   const chart = el('canvas', { class: 'chart', role: 'img', 'aria-label': 'loss curves' });
   const samples = el('canvas', { class: 'samples', role: 'img', 'aria-label': 'reconstructions of held-out digits' });
   const backendUsed = el('span', { class: 'backend-used' }, '–');
+  const backendWhy = el('span', { class: 'backend-why' });
 
   root.append(
     el('h2', {}, 'Train an autoencoder'),
@@ -72,7 +74,7 @@ export function mountTrain(root, mnist) {
       labelled('Data', data), labelled('Epochs', epochs), labelled('Batch size', batch), labelled('Learning rate', lr),
       labelled('Stop after steps', maxSteps),
       train, resume, stop),
-    el('p', {}, 'Backend in use: ', backendUsed, ' (choose it at the top of the page)'),
+    el('p', {}, 'Backend in use: ', backendUsed, ' (choose it at the top of the page)', el('br'), backendWhy),
     progress, readout,
     el('div', { class: 'row' }, chart, el('figure', {}, samples, el('figcaption', {}, 'held-out digits (top) and their reconstructions (bottom)'))),
   );
@@ -91,6 +93,8 @@ export function mountTrain(root, mnist) {
 
   let model = null;
   let controller = null;
+  let trainedSteps = 0; // steps this model has trained here, all runs together
+  let fromFile = false; // the model was loaded from a file in the Models panel
   const history = new Map(); // term -> values
   const shown = mnist.test.spread(8).pixels;
 
@@ -115,17 +119,50 @@ export function mountTrain(root, mnist) {
     drawGrid(samples, both, 16, mnist.cols, 8);
   }
 
+  function showBackend() {
+    backendUsed.textContent = model.backend === 'webgpu'
+      ? `WebGPU (${model.adapterInfo?.description || model.adapterInfo?.vendor || 'adapter'}${model.adapterInfo?.isFallbackAdapter ? ', software fallback' : ''})`
+      : 'CPU (WebAssembly)';
+    backendWhy.textContent = `Why: ${model.backendReason}.`;
+  }
+
+  const savedNote = () => {
+    if (trainedSteps === 0) return fromFile ? 'as loaded from the file' : 'before any training';
+    return `after ${trainedSteps} training steps${fromFile ? ' of the loaded model' : ''}`;
+  };
+
+  /** Keep the model's weights as its last save (in memory). */
+  async function save() {
+    recordSave(TRAINED, await model.save(), savedNote());
+  }
+
+  // The store replaces the trained model when one is loaded from a file (Models panel), or
+  // brought back on the CPU after a lost GPU device: go on with that one.
+  onModelsChanged((name, next, why) => {
+    if (name !== TRAINED || !next || next === model) return;
+    model = next;
+    showBackend();
+    resume.disabled = false;
+    if (why === 'recovered') {
+      setStatus(`Back on the CPU from the last save (${savedNote()}): press Resume to train on.`, 'recovered');
+    } else {
+      trainedSteps = 0;
+      fromFile = true;
+      setStatus('Your trained model is now the one loaded in the Models panel: press Resume to train it.', 'ready');
+    }
+  });
+
   async function run(fresh) {
     await busy(setStatus, [train, resume], async () => {
       if (fresh || !model) {
         setStatus('Starting the model…', 'starting');
-        const next = await WorkerAutoencoder.create(config(), { backend: getBackend(), seed: 1 });
+        const next = await createModel(TRAINED, config(), { backend: getBackend(), seed: 1 });
         model = next;
-        await putModel(TRAINED, model);
+        trainedSteps = 0;
+        fromFile = false;
+        await putModel(TRAINED, model, { bytes: await model.save(), note: savedNote() });
         history.clear();
-        backendUsed.textContent = model.backend === 'webgpu'
-          ? `WebGPU (${model.adapterInfo?.description || model.adapterInfo?.vendor || 'adapter'}${model.adapterInfo?.isFallbackAdapter ? ', software fallback' : ''})`
-          : 'CPU (WebAssembly)';
+        showBackend();
       }
       const images = data.value === 'mine' ? userImages() : mnist.train.pixels;
       if (!images || images.length === 0) throw Object.assign(new Error('add images in the “Your images” panel first'), { code: 'INVALID_DATA' });
@@ -134,11 +171,16 @@ export function mountTrain(root, mnist) {
       setStatus('Training…', 'training');
       const started = performance.now();
       let lastDraw = 0;
-      const result = await model.train(images, {
+      let steps = 0; // steps of this run
+      delete readout.dataset.firstLoss;
+      const training = model.train(images, {
         epochs: Number(epochs.value), batchSize: Number(batch.value), learningRate: Number(lr.value), seed: 1,
         maxSteps: maxSteps.value ? Number(maxSteps.value) : null,
         signal: controller.signal,
         onProgress: (p) => {
+          markUnsaved(TRAINED, ++steps);
+          readout.dataset.firstLoss ??= String(p.loss);
+          readout.dataset.loss = String(p.loss);
           for (const [name, value] of Object.entries({ total: p.loss, ...p.terms })) {
             if (!history.has(name)) history.set(name, []);
             history.get(name).push(value);
@@ -155,6 +197,20 @@ export function mountTrain(root, mnist) {
           }
         },
       });
+      let result;
+      try {
+        result = await training;
+      } catch (error) {
+        drawChart(chart, [...history].map(([name, values]) => ({ name, values })), { title: 'loss per step' });
+        // Other failures (DIVERGED, CALLBACK, ...) keep the last good weights: save them.
+        if (!['DEVICE_LOST', 'DISPOSED', 'BACKEND'].includes(error?.code)) {
+          trainedSteps += steps;
+          await save().catch(() => {});
+        }
+        throw error;
+      }
+      trainedSteps += result.steps;
+      await save();
       drawChart(chart, [...history].map(([name, values]) => ({ name, values })), { title: 'loss per step' });
       await showReconstructions();
       resume.disabled = false;
