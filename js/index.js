@@ -7,8 +7,9 @@
 //   rust" instead), and the wasm memory is freed once no call is using it;
 // - every failure is an `AutoencoderError` with a `code`, as a rejected promise (never a
 //   synchronous throw from an async method, never a promise left pending);
-// - `init()` is optional: the first call starts the module.
+// - `init()` is optional: the first call starts the module (in Node.js too: see node.js).
 import initWasm, { AutoencoderCore, initSync, setPanicListener } from './autoencoders.js';
+import { wasmSource } from './wasm-source.js';
 
 export { initSync };
 
@@ -42,7 +43,7 @@ function typed(error) {
  * `{ module_or_path }` to load the .wasm from somewhere else.
  */
 export default function init(options) {
-  started ??= initWasm(options).then((exports) => {
+  started ??= initWasm(options ?? wasmSource.get()).then((exports) => {
     setPanicListener((message) => {
       broken = codedError('BACKEND', `autoencoders stopped after an internal error (${message}); reload the page or start a new worker`);
       for (const reject of inFlight) reject(broken);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
-for (const file of ['index.js', 'index.d.ts', 'worker.js', 'client.js', 'client.d.ts']) copyFileSync(join(root, 'js', file), join(pkg, file));
+for (const file of ['index.js', 'index.d.ts', 'node.js', 'wasm-source.js', 'worker.js', 'client.js', 'client.d.ts']) copyFileSync(join(root, 'js', file), join(pkg, file));
 copyFileSync(join(root, 'js', 'README.md'), join(pkg, 'README.md'));
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
@@ -20,16 +20,16 @@ Object.assign(manifest, {
   main: 'index.js',
   types: 'index.d.ts',
   files: [
-    'index.js', 'index.d.ts', 'autoencoders_bg.wasm', 'autoencoders.js', 'autoencoders.d.ts', 'autoencoders_bg.wasm.d.ts',
+    'index.js', 'index.d.ts', 'node.js', 'wasm-source.js', 'autoencoders_bg.wasm', 'autoencoders.js', 'autoencoders.d.ts', 'autoencoders_bg.wasm.d.ts',
     'worker.js', 'client.js', 'client.d.ts', 'README.md',
   ],
   exports: {
-    '.': { types: './index.d.ts', default: './index.js' },
+    '.': { types: './index.d.ts', node: './node.js', default: './index.js' },
     './worker': { types: './client.d.ts', default: './client.js' },
     './autoencoders_bg.wasm': './autoencoders_bg.wasm',
     './package.json': './package.json',
   },
-  sideEffects: ['./worker.js'],
+  sideEffects: ['./worker.js', './node.js'],
 });
 writeFileSync(join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 console.log(`pkg/ is the npm package ${manifest.name}@${manifest.version}`);

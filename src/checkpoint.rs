@@ -618,12 +618,14 @@ mod tests {
     }
 
     /// `(config JSON, the rest up to the code flag)` of a saved file.
+    #[cfg(not(target_arch = "wasm32"))]
     fn parts(bytes: &[u8]) -> (&[u8], &[u8]) {
         let len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
         (&bytes[16..16 + len], &bytes[16 + len..bytes.len() - 5])
     }
 
     /// A well-formed file (valid checksum, no code statistics) from its parts.
+    #[cfg(not(target_arch = "wasm32"))]
     fn assemble(version: u32, config: &[u8], weights: &[u8]) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&version.to_le_bytes());

@@ -13,12 +13,31 @@ use crate::rng::SeededRng;
 
 /// Read a tensor back to the host as `f32`s (row-major), on any backend.
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor.into_data_async().await.map_err(execution_error)?;
+    let device = tensor.device();
+    let data = match tensor.into_data_async().await {
+        Ok(data) => data,
+        Err(error) => return Err(failed_readback(error, &device).await),
+    };
     data.try_into_vec::<f32>()
         .map_err(|e| AeError::Backend(format!("readback gave unexpected data: {e:?}")))
 }
 
-/// A failed readback as the core's error: a poisoned device (lost, destroyed, reset) is
+/// A failed readback as the core's error. A device lost while the read was in flight can fail it
+/// with a plain mapping error before the device reports itself poisoned, so a non-poisoned
+/// failure is checked with a one-value read: if that finds the device poisoned, it is `DeviceLost`.
+async fn failed_readback(error: ExecutionError, device: &Device) -> AeError {
+    let error = execution_error(error);
+    if matches!(error, AeError::DeviceLost(_)) {
+        return error;
+    }
+    let probe = Tensor::<1>::zeros([1], device).into_data_async().await;
+    match probe.map_err(execution_error) {
+        Err(lost @ AeError::DeviceLost(_)) => lost,
+        _ => error,
+    }
+}
+
+/// A readback error as the core's error: a poisoned device (lost, destroyed, reset) is
 /// `DeviceLost`, with the driver's reason and without the backtrace that burn appends.
 fn execution_error(error: ExecutionError) -> AeError {
     let first_part = |text: String| match text.split_once("\nBacktrace") {
@@ -26,7 +45,9 @@ fn execution_error(error: ExecutionError) -> AeError {
         None => text.trim().to_string(),
     };
     match error {
-        ExecutionError::DevicePoisoned { reason } => AeError::DeviceLost(first_part(reason)),
+        ExecutionError::DevicePoisoned { reason } => {
+            AeError::DeviceLost(first_part(reason).trim_end_matches('.').to_string())
+        }
         other => AeError::Backend(format!(
             "readback failed: {}",
             first_part(other.to_string())

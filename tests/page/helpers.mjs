@@ -1,6 +1,7 @@
 // Shared fixtures for the page tests: a static server for dist/ and headless Chromium started with
 // the same flags as the browser tests (webdriver.json is the one place they are written).
-import { readFileSync, mkdtempSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
@@ -19,8 +20,9 @@ export function startDemo(options) {
 /// response headers for every file (e.g. a Content-Security-Policy); `beforeGoto(page, context)`,
 /// run once the page exists but before it loads (to attach listeners that must see the first load);
 /// `webgpu: false`, start Chromium without --enable-unsafe-webgpu (then it has no WebGPU adapter,
-/// in the page and in its workers: navigator.gpu.requestAdapter() gives null).
-export async function openPage(dir, { headers = {}, beforeGoto, webgpu = true } = {}) {
+/// in the page and in its workers: navigator.gpu.requestAdapter() gives null); `path`, the page to
+/// open (default: the directory's index).
+export async function openPage(dir, { headers = {}, beforeGoto, webgpu = true, path = '' } = {}) {
   const server = await serve(dir, 0, '127.0.0.1', { headers });
   const url = `http://127.0.0.1:${server.address().port}/`;
   const browser = await chromium.launch({
@@ -36,7 +38,7 @@ export async function openPage(dir, { headers = {}, beforeGoto, webgpu = true } 
   const outside = [];
   context.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('data:')) outside.push(r.url()); });
   await beforeGoto?.(page, context);
-  await page.goto(url);
+  await page.goto(url + path);
   return {
     page, context, url, errors, outside,
     async close() { await browser.close(); server.close(); },
@@ -47,15 +49,24 @@ export async function openPage(dir, { headers = {}, beforeGoto, webgpu = true } 
 /// the worker entry from './client.js'), running the module `pageJs`. Same options as `openPage`.
 export async function openPackagePage(pageJs, options) {
   const dir = mkdtempSync(join(tmpdir(), 'autoencoders-page-'));
-  for (const file of ['index.js', 'autoencoders.js', 'autoencoders_bg.wasm', 'client.js', 'worker.js']) {
-    symlinkSync(join(root, 'pkg', file), join(dir, file));
-  }
+  for (const file of readdirSync(join(root, 'pkg'))) symlinkSync(join(root, 'pkg', file), join(dir, file));
   writeFileSync(join(dir, 'page.js'), pageJs);
   writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>package test</title><script type="module" src="page.js"></script>\n');
   const opened = await openPage(dir, options);
   const close = opened.close;
   opened.close = async () => { await close(); rmSync(dir, { recursive: true, force: true }); };
   return opened;
+}
+
+/// The npm package as a user gets it: `npm pack` pkg/, installed from the tarball into a fresh
+/// project (returned: its directory, to be removed by the caller).
+export function installPackage() {
+  const project = mkdtempSync(join(tmpdir(), 'autoencoders-consumer-'));
+  execFileSync('npm', ['pack', join(root, 'pkg'), '--pack-destination', project], { stdio: 'pipe' });
+  const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', `./${tarball}`], { cwd: project, stdio: 'pipe' });
+  return project;
 }
 
 /// Gray values of a canvas, read in the page.
@@ -82,7 +93,14 @@ export function blackPng(width, height) {
 }
 
 /** A PNG from its filtered scanlines (`raw`: per row, a filter byte then `width` gray bytes). */
-function encodePng(width, height, raw) {
+/// An RGBA PNG of `width x height` from `rgba` (4 bytes a pixel, row-major).
+export function rgbaPng(width, height, rgba) {
+  const raw = Buffer.alloc(height * (width * 4 + 1));
+  for (let y = 0; y < height; y++) Buffer.from(rgba.buffer, rgba.byteOffset + y * width * 4, width * 4).copy(raw, y * (width * 4 + 1) + 1);
+  return encodePng(width, height, raw, 6);
+}
+
+function encodePng(width, height, raw, colorType = 0) {
   const crcTable = Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -101,6 +119,6 @@ function encodePng(width, height, raw) {
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
-  header[9] = 0; // grayscale
+  header[9] = colorType; // 0 grayscale, 6 RGBA
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
 }

@@ -5,13 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
 import HtmlWebpackPlugin from 'html-webpack-plugin';
-import { openPage } from './helpers.mjs';
+import { installPackage, openPage } from './helpers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let project;
@@ -77,6 +76,32 @@ window.results = (async () => {
 })().catch((e) => ({ failed: String(e && e.stack || e), code: e && e.code }));
 `;
 
+// Plain Node.js, no bundler, no arguments to init (or no init at all): the exports map sends Node
+// to the package's Node entry, which reads the .wasm from beside it.
+const CONSUMER_NODE = `
+import { Autoencoder } from 'autoencoders';
+import { readFileSync } from 'node:fs';
+
+const SIDE = 8, PIXELS = 64;
+const data = new Float32Array(64 * PIXELS);
+for (let i = 0; i < 64; i++) for (let k = 0; k < SIDE; k++) data[i * PIXELS + (i % 2 ? k * SIDE + (i % SIDE) : (i % SIDE) * SIDE + k)] = 1;
+const model = await Autoencoder.create({ inputShape: [1, SIDE, SIDE], hidden: [32], latent: 4 }, { backend: 'auto', seed: 1 });
+const history = await model.train(data, { epochs: 30, batchSize: 16, learningRate: 0.01 });
+const bytes = await model.save();
+const loaded = await Autoencoder.load(bytes);
+const [a, b] = [await model.encode(data), await loaded.encode(data)];
+const samples = await loaded.sample(3, { seed: 7 });
+let error;
+try { await loaded.sample(2.5); } catch (e) { error = e.code; }
+model.dispose();
+loaded[Symbol.dispose]();
+console.log(JSON.stringify({
+  backend: model.backend, reason: model.backendReason, first: history.stepLosses[0], last: history.stepLosses.at(-1),
+  saved: bytes.length, sameCodes: a.every((v, i) => v === b[i]), samples: samples.length, error,
+  resolved: import.meta.resolve('autoencoders'),
+}));
+`;
+
 const CONSUMER_TS = `
 import init, { Autoencoder, type ModelConfig, type TrainProgress, type TrainHistory, type AutoencoderError } from 'autoencoders';
 import { WorkerAutoencoder } from 'autoencoders/worker';
@@ -106,11 +131,7 @@ const WRONG_TS = [
 ];
 
 before(() => {
-  project = mkdtempSync(join(tmpdir(), 'autoencoders-consumer-'));
-  execFileSync('npm', ['pack', join(root, 'pkg'), '--pack-destination', project], { stdio: 'pipe' });
-  const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', `./${tarball}`], { cwd: project, stdio: 'pipe' });
+  project = installPackage();
   mkdirSync(join(project, 'src'));
   writeFileSync(join(project, 'src', 'index.js'), CONSUMER_JS);
 });
@@ -128,6 +149,20 @@ function tsc(file, source) {
     return String(e.stdout || e.message);
   }
 }
+
+test('in plain Node.js the installed package trains, saves, loads and samples on the CPU', { timeout: 300_000 }, () => {
+  writeFileSync(join(project, 'src', 'node.mjs'), CONSUMER_NODE);
+  // The last line is the script's JSON; 'auto' says on the console why it chose the CPU.
+  const stdout = execFileSync(process.execPath, [join(project, 'src', 'node.mjs')], { cwd: project, encoding: 'utf8' });
+  const out = JSON.parse(stdout.trim().split('\n').at(-1));
+  assert.match(out.resolved, /node_modules\/autoencoders\/node\.js$/, 'Node is sent to the Node entry');
+  assert.equal(out.backend, 'cpu');
+  assert.match(out.reason, /no WebGPU adapter/);
+  assert.ok(out.last < out.first * 0.8, `the loss falls: ${out.first} -> ${out.last}`);
+  assert.equal(out.sameCodes, true, 'save -> load gives the same codes');
+  assert.equal(out.samples, 3 * 64);
+  assert.equal(out.error, 'INVALID_CONFIG');
+});
 
 test('the package typechecks a TypeScript consumer, and its types reject misuse', () => {
   assert.equal(tsc('consumer.ts', CONSUMER_TS), '', 'a correct consumer compiles');

@@ -1,0 +1,207 @@
+//! The command-line trainer, run as a user runs it: train from a folder of PNG images, get a
+//! checkpoint the library loads with the same weights (the page test loads the same kind of file
+//! in a browser), its quality line, `encode` output equal to the library's, and clear errors.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use autoencoders::data::rgba_to_image;
+use autoencoders::{Autoencoder, Images};
+use burn::tensor::Device;
+
+const SIDE: u32 = 8;
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_autoencoders"))
+        .args(args)
+        .output()
+        .expect("the trainer runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// 40 colour PNGs of bars (a row or a column, red or blue), and their RGBA bytes.
+fn image_folder(dir: &Path) -> Vec<Vec<u8>> {
+    std::fs::create_dir_all(dir).unwrap();
+    (0..40u32)
+        .map(|i| {
+            let (k, vertical, red) = (i % SIDE, (i / SIDE) % 2 == 0, i % 3 == 0);
+            let img = image::RgbaImage::from_fn(SIDE, SIDE, |x, y| {
+                let on = if vertical { x == k } else { y == k };
+                match (on, red) {
+                    (true, true) => image::Rgba([230, 40, 30, 255]),
+                    (true, false) => image::Rgba([30, 60, 220, 255]),
+                    _ => image::Rgba([10, 10, 10, 255]),
+                }
+            });
+            img.save(dir.join(format!("bar-{i:02}.png"))).unwrap();
+            img.into_raw()
+        })
+        .collect()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn trains_from_a_folder_of_images_into_a_checkpoint_the_library_loads() {
+    let dir = scratch("cli-folder");
+    let rgba = image_folder(&dir.join("images"));
+    let out = dir.join("bars.ae");
+    let config = r#"{"inputShape":[3,8,8],"hidden":[64],"latent":8,"loss":"mse"}"#;
+    let run = cli(&[
+        "train",
+        "--config",
+        config,
+        "--data",
+        dir.join("images").to_str().unwrap(),
+        "--epochs",
+        "150",
+        "--batch-size",
+        "12",
+        "--learning-rate",
+        "0.003",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", text(&run.stderr));
+    assert!(stdout.contains("on 36 images of [3, 8, 8]"), "{stdout}");
+    assert!(
+        stdout.contains("held-out (4 images): reconstruction PSNR"),
+        "{stdout}"
+    );
+
+    // The library loads it, and its codes of the same pixels equal the trainer's `encode`.
+    let model = Autoencoder::load(&std::fs::read(&out).unwrap(), Device::flex()).unwrap();
+    assert_eq!(model.config().input_shape, [3, 8, 8]);
+    let pixels: Vec<f32> = rgba[..3]
+        .iter()
+        .flat_map(|p| rgba_to_image(p, 8, 8, [3, 8, 8]).unwrap())
+        .collect();
+    let ours =
+        pollster::block_on(model.encode(&Images::new(pixels.clone(), [3, 8, 8]).unwrap())).unwrap();
+    let encoded = cli(&[
+        "encode",
+        "--model",
+        out.to_str().unwrap(),
+        "--data",
+        dir.join("images").to_str().unwrap(),
+        "--count",
+        "3",
+    ]);
+    assert!(encoded.status.success(), "{}", text(&encoded.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&encoded.stdout).unwrap();
+    let theirs: Vec<f32> = json["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+        })
+        .collect();
+    assert_eq!(ours, theirs, "the trainer and the library encode alike");
+
+    // It learned: its reconstructions of training images are far better than a constant image.
+    let reconstructed =
+        pollster::block_on(model.reconstruct(&Images::new(pixels.clone(), [3, 8, 8]).unwrap()))
+            .unwrap();
+    let mean = pixels.iter().sum::<f32>() / pixels.len() as f32;
+    let error = |a: &[f32]| {
+        a.iter()
+            .zip(&pixels)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f32>()
+    };
+    assert!(
+        error(&reconstructed) < 0.2 * error(&vec![mean; pixels.len()]),
+        "reconstruction error {} vs a constant image's {}",
+        error(&reconstructed),
+        error(&vec![mean; pixels.len()])
+    );
+
+    // Fine-tuning resumes from the checkpoint.
+    let tuned = dir.join("tuned.ae");
+    let run = cli(&[
+        "train",
+        "--resume",
+        out.to_str().unwrap(),
+        "--data",
+        dir.join("images").to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--out",
+        tuned.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(tuned.exists());
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_a_failing_exit_code() {
+    let dir = scratch("cli-errors");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("x.ae");
+    let out = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["train", "--config", r#"{"laten":4}"#, "--out", out],
+            "unknown field `laten`",
+        ),
+        (
+            &["train", "--config", r#"{"latent":0}"#, "--out", out],
+            "latent",
+        ),
+        (
+            &[
+                "train",
+                "--config",
+                "{}",
+                "--data",
+                "/no/such/folder",
+                "--out",
+                out,
+            ],
+            "cannot read /no/such/folder",
+        ),
+        (
+            &[
+                "train",
+                "--config",
+                "{}",
+                "--data",
+                dir.to_str().unwrap(),
+                "--out",
+                out,
+            ],
+            "no PNG or JPEG images",
+        ),
+        (
+            &["encode", "--model", "/no/such/model.ae"],
+            "cannot read /no/such/model.ae",
+        ),
+    ];
+    for (args, expected) in cases {
+        let run = cli(args);
+        let stderr = text(&run.stderr);
+        assert!(!run.status.success(), "{args:?} should fail");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // A file that is not a model.
+    let png = dir.join("not-a-model.ae");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\nrest").unwrap();
+    let run = cli(&["encode", "--model", png.to_str().unwrap()]);
+    assert!(text(&run.stderr).contains("not an autoencoders model file"));
+}
