@@ -13,6 +13,11 @@ cargo test --all-targets -- --skip hostile_checkpoints
 log "checkpoint fuzzing for \${AE_FUZZ_SECONDS:-20} s (it prints how many inputs it tried)"
 cargo test --test checkpoint_fuzz -- --nocapture 2>&1 | grep -E "checkpoint fuzz|test result|panicked|FAILED|AE_FUZZ"
 
+# The GPU trainer compiles here (CI has no GPU to run it). `--features cuda` is not checked: burn's
+# CUDA backend downloads an LLVM bundle while it builds, and CI reaches only package registries.
+log "native GPU trainer compiles (cargo check --features gpu)"
+cargo check --bin autoencoders --features gpu
+
 log "browser tests (wasm-pack test, headless Chromium, WebGPU on SwiftShader)"
 wasm-pack test --headless --chrome --release . --test web
 
