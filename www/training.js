@@ -18,7 +18,8 @@ export const imageCount = (data, inputSize) => data.length / inputSize;
 
 /**
  * Train `model` (called `name` in the store) on `data` until its step count reaches `until`,
- * from `from` (the steps it has taken so far), in slices of about `every` ms.
+ * from `from` (the steps it has taken so far), in slices of about `every` ms (longer when
+ * drawing between them is slow).
  *
  * Options: `batchSize`, `learningRate`, `seed`, `signal` (Stop), `onProgress(p)` with
  * `{ done, until, epoch, step, stepsPerEpoch, loss, terms, stepsPerSecond, secondsLeft }` after
@@ -32,12 +33,15 @@ export async function trainLive(model, name, data, { from, until, batchSize, lea
   const started = performance.now();
   let done = from;
   let steps = 0; // steps of this run
+  // A slice lasts `every` ms, or three times as long as drawing between slices took (on a slow
+  // backend, drawing must not take most of the time).
+  let sliceMs = every;
   try {
     while (done < until && !signal?.aborted) {
       const slice = new AbortController();
       const stop = () => slice.abort();
       signal?.addEventListener('abort', stop, { once: true });
-      const timer = setTimeout(stop, every);
+      const timer = setTimeout(stop, sliceMs);
       const remaining = until - done;
       const at = done;
       try {
@@ -60,7 +64,11 @@ export async function trainLive(model, name, data, { from, until, batchSize, lea
         clearTimeout(timer);
         signal?.removeEventListener('abort', stop);
       }
-      if (done < until && !signal?.aborted) await between?.();
+      if (done < until && !signal?.aborted && between) {
+        const drawing = performance.now();
+        await between();
+        sliceMs = Math.max(every, 3 * (performance.now() - drawing));
+      }
     }
   } catch (error) {
     // Other failures (DIVERGED, CALLBACK, ...) keep the last good weights: save them.
