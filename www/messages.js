@@ -67,6 +67,11 @@ export function explain(error) {
   const code = error?.code;
   const message = String(error?.message ?? error ?? 'unknown error');
   if (code && FRIENDLY[code]) return { text: FRIENDLY[code](message), detail: `${code}: ${message}`, code };
+  // The browser's own failures (a DOMException carries a legacy numeric code, such as 11 for an
+  // image that could not be decoded): said as the browser's, without the number.
+  if (typeof DOMException !== 'undefined' && error instanceof DOMException) {
+    return { text: `The browser could not do that: ${message.replace(/\.$/, '')}.`, detail: `${error.name}: ${message}`, code: null };
+  }
   // The page's own errors are written for the user already.
   return { text: message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? '' : '.'), detail: null, code: code ?? null };
 }
