@@ -48,10 +48,11 @@ export function latentCanvases({ size = 420, scatterLabel = 'codes of held-out d
   const map = el('canvas', { class: 'latent-map', role: 'img', 'aria-label': 'latent map: digits decoded over the latent plane' });
   const scatter = el('canvas', { class: 'scatter', role: 'img', 'aria-label': scatterLabel, width: size, height: size });
   // Colours set through the CSSOM, not a style attribute: the page runs under a CSP without 'unsafe-inline'.
-  const legend = el('p', { class: 'legend' }, ...LABEL_COLORS.map((c, d) => {
-    const key = el('span', {}, `■ ${d} `);
+  // Each key stays whole; the line breaks between keys.
+  const legend = el('p', { class: 'legend' }, ...LABEL_COLORS.flatMap((c, d) => {
+    const key = el('span', {}, `■ ${d}`);
     key.style.color = c;
-    return key;
+    return [key, ' '];
   }));
   return { map, scatter, legend, size };
 }
