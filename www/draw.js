@@ -46,13 +46,41 @@ export function drawMasked(canvas, values, mask, width, height) {
   context.putImageData(image, 0, 0);
 }
 
-export const COLORS = ['#0b5fff', '#e4572e', '#17a398', '#f3a712', '#8c4bff', '#555555'];
+export const COLORS = ['#0b5fff', '#e4572e', '#17a398', '#b07d00', '#8c4bff', '#555555'];
+
+/** About `count` round tick values (1, 2, 5 times a power of ten) covering [lo, hi]. */
+function ticks(lo, hi, count = 5) {
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+/** Tick values of a log axis over [lo, hi]: 1, 2, 5 times powers of ten (fewer when wide). */
+function logTicks(lo, hi) {
+  const out = [];
+  const span = Math.log10(hi / lo);
+  const mantissas = span > 3 ? [1] : span > 1.2 ? [1, 3] : [1, 2, 5];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of mantissas) {
+      const v = m * 10 ** e;
+      if (v >= lo && v <= hi) out.push(v);
+    }
+  }
+  return out.length >= 2 ? out : [lo, hi];
+}
+
+const format = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? String(Number(v.toFixed(2))) : String(Number(v.toPrecision(2))));
 
 /**
- * A line chart of named series ({ name, values }), log-scaled y when the range is wide, with a
- * legend. Redrawn from scratch each call.
+ * A line chart of named series ({ name, values, color? }) against steps, with a legend. The
+ * series named in `right` get an axis of their own on the right (a small penalty term beside a
+ * large total would be a flat line on a shared axis). Linear axes by default, so that a loss
+ * falling from 551 to 171 looks like the fall it is; `log` for log axes. Redrawn from scratch.
  */
-export function drawChart(canvas, series, { xLabel = 'step', title = '' } = {}) {
+export function drawChart(canvas, series, { xLabel = 'training step', title = '', log = false, right = [] } = {}) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || 600;
   const height = canvas.clientHeight || 260;
@@ -62,50 +90,122 @@ export function drawChart(canvas, series, { xLabel = 'step', title = '' } = {}) 
   g.scale(ratio, ratio);
   g.fillStyle = 'white';
   g.fillRect(0, 0, width, height);
-  const pad = { left: 64, right: 16, top: 28, bottom: 36 };
-  const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v) && v > 0);
-  g.font = '15px system-ui, sans-serif';
+  const sides = { left: series.filter((s) => !right.includes(s.name)), right: series.filter((s) => right.includes(s.name)) };
+  const twin = sides.right.some((s) => s.values.length > 0) && sides.left.some((s) => s.values.length > 0);
+  const narrow = width < 480;
+  // On a narrow chart the legend goes above the plot (one line per series), not over the curves.
+  const pad = { left: 56, right: twin ? 52 : 16, top: narrow ? 30 + 18 * series.length : 30, bottom: 42 };
+  g.font = `${narrow ? 13 : 15}px system-ui, sans-serif`;
   g.fillStyle = '#1b1f24';
-  if (title) g.fillText(title, pad.left, 18);
-  if (all.length === 0) {
-    g.fillText('no data yet', pad.left, height / 2);
+  g.textBaseline = 'alphabetic';
+  if (title) g.fillText(title, pad.left, 19);
+  const usable = (v) => Number.isFinite(v) && (!log || v > 0);
+  if (!series.some((s) => s.values.some(usable))) {
+    g.fillStyle = '#555';
+    g.fillText('no data yet: press Train', pad.left, height / 2);
     return;
   }
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
-  const log = hi / lo > 20;
-  const f = (v) => (log ? Math.log10(v) : v);
-  const [ylo, yhi] = [f(lo), f(hi) === f(lo) ? f(lo) + 1 : f(hi)];
-  const n = Math.max(...series.map((s) => s.values.length), 2);
+  const count = Math.max(...series.map((s) => s.values.length));
+  const n = Math.max(count, 2);
+  // Point i is step i + 1.
   const x = (i) => pad.left + (i / (n - 1)) * (width - pad.left - pad.right);
-  const y = (v) => pad.top + (1 - (f(v) - ylo) / (yhi - ylo)) * (height - pad.top - pad.bottom);
-  g.strokeStyle = '#c9ced6';
+  const plotBottom = height - pad.bottom;
+  // One y scale per side: its range, ticks and mapping.
+  const scale = (list) => {
+    const all = list.flatMap((s) => s.values).filter(usable);
+    if (all.length === 0) return null;
+    let lo = all.reduce((a, b) => Math.min(a, b));
+    let hi = all.reduce((a, b) => Math.max(a, b));
+    if (log) {
+      if (hi / lo < 1.5) { lo /= 1.2; hi *= 1.2; }
+      const f = (v) => Math.log10(v);
+      return { ticks: logTicks(lo, hi), y: (v) => pad.top + (1 - (f(v) - f(lo)) / (f(hi) - f(lo))) * (plotBottom - pad.top) };
+    }
+    const span = hi - lo || Math.abs(hi) || 1;
+    lo -= span * 0.04;
+    hi += span * 0.04;
+    if (all.every((v) => v >= 0) && lo < 0) lo = 0;
+    const marks = ticks(lo, hi);
+    return { ticks: marks, y: (v) => pad.top + (1 - (v - lo) / (hi - lo)) * (plotBottom - pad.top) };
+  };
+  const scales = { left: scale(twin ? sides.left : series), right: twin ? scale(sides.right) : null };
+  // Grid lines and tick labels.
   g.lineWidth = 1;
+  for (const side of ['left', 'right']) {
+    const sc = scales[side];
+    if (!sc) continue;
+    g.fillStyle = side === 'left' ? '#333' : COLORS[series.indexOf(sides.right[0]) % COLORS.length];
+    g.textAlign = side === 'left' ? 'right' : 'left';
+    for (const v of sc.ticks) {
+      const yy = sc.y(v);
+      if (side === 'left') {
+        g.strokeStyle = '#eceef2';
+        g.beginPath();
+        g.moveTo(pad.left, yy);
+        g.lineTo(width - pad.right, yy);
+        g.stroke();
+      }
+      g.fillText(format(v), side === 'left' ? pad.left - 6 : width - pad.right + 6, yy + 5);
+    }
+  }
+  g.textAlign = 'left';
+  g.strokeStyle = '#9aa4b2';
   g.beginPath();
   g.moveTo(pad.left, pad.top);
-  g.lineTo(pad.left, height - pad.bottom);
-  g.lineTo(width - pad.right, height - pad.bottom);
+  g.lineTo(pad.left, plotBottom);
+  g.lineTo(width - pad.right, plotBottom);
+  if (twin) g.lineTo(width - pad.right, pad.top);
   g.stroke();
-  g.fillStyle = '#444';
-  for (const v of [lo, log ? Math.sqrt(lo * hi) : (lo + hi) / 2, hi]) {
-    g.fillText(v >= 100 ? v.toFixed(0) : v.toPrecision(3), 4, y(v) + 5);
+  g.fillStyle = '#333';
+  g.textAlign = 'center';
+  const xticks = ticks(1, Math.max(count, 2), narrow ? 3 : 6).filter((t) => Number.isInteger(t) && t >= 1);
+  for (const t of xticks) {
+    const xx = x(t - 1);
+    g.fillText(String(t), xx, plotBottom + 16);
+    g.strokeStyle = '#9aa4b2';
+    g.beginPath();
+    g.moveTo(xx, plotBottom);
+    g.lineTo(xx, plotBottom + 4);
+    g.stroke();
   }
-  g.fillText(`${xLabel} (${n - 1})`, width / 2 - 30, height - 10);
+  g.fillText(`${xLabel}${log ? ' (log scale)' : ''}`, (pad.left + width - pad.right) / 2, height - 4);
+  g.textAlign = 'left';
+  // The curves, then the legend over them (on a white box, so it stays readable).
+  const legend = [];
   series.forEach((s, k) => {
-    g.strokeStyle = s.color ?? COLORS[k % COLORS.length];
-    g.lineWidth = 2.5;
+    const sc = twin && right.includes(s.name) ? scales.right : scales.left;
+    const color = s.color ?? COLORS[k % COLORS.length];
+    g.strokeStyle = color;
+    g.lineWidth = narrow ? 1.8 : 2.2;
     g.beginPath();
     let started = false;
     s.values.forEach((v, i) => {
-      if (!(Number.isFinite(v) && v > 0)) return;
-      if (started) g.lineTo(x(i), y(v));
-      else g.moveTo(x(i), y(v));
+      if (!usable(v)) return;
+      if (started) g.lineTo(x(i), sc.y(v));
+      else g.moveTo(x(i), sc.y(v));
       started = true;
     });
     g.stroke();
-    g.fillStyle = g.strokeStyle;
-    g.fillRect(width - pad.right - 190, pad.top + 4 + k * 20, 14, 4);
-    g.fillText(s.name, width - pad.right - 170, pad.top + 10 + k * 20);
+    legend.push({ color, text: twin ? `${s.name} (${right.includes(s.name) ? 'right' : 'left'} axis)` : s.name });
+  });
+  if (narrow) {
+    legend.forEach((l, k) => {
+      g.fillStyle = l.color;
+      g.fillRect(pad.left, 30 + k * 18, 16, 4);
+      g.fillStyle = '#1b1f24';
+      g.fillText(l.text, pad.left + 22, 36 + k * 18);
+    });
+    return;
+  }
+  const boxWidth = Math.max(...legend.map((l) => g.measureText(l.text).width)) + 34;
+  const bx = width - pad.right - boxWidth - 6;
+  g.fillStyle = 'rgba(255, 255, 255, 0.85)';
+  g.fillRect(bx, pad.top + 2, boxWidth, legend.length * 20 + 6);
+  legend.forEach((l, k) => {
+    g.fillStyle = l.color;
+    g.fillRect(bx + 6, pad.top + 13 + k * 20, 16, 4);
+    g.fillStyle = '#1b1f24';
+    g.fillText(l.text, bx + 28, pad.top + 20 + k * 20);
   });
 }
 

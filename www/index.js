@@ -1,9 +1,10 @@
 // The teaching demo: one page of panels sharing one model store. Each panel mounts lazily the
-// first time it is shown; every model runs in the package's worker.
+// first time it is shown; every model runs in the store's shared worker (see store.js).
 import { loadMnist } from './mnist.js';
 import { el, clearLostStatus } from './ui.js';
 import { setBackend, onModelStarted, continueOnCpu, modelLabel } from './store.js';
 import { mountDeviceLost } from './gpu-lost.js';
+import { reasonText } from './messages.js';
 import { mountTrain } from './panels/train.js';
 import { mountDenoise } from './panels/denoise.js';
 import { mountInpaint } from './panels/inpaint.js';
@@ -67,7 +68,7 @@ async function main() {
   // What each model runs on, and why (what `auto` found, or what was asked for).
   const info = document.getElementById('backend-info');
   onModelStarted((name, model) => {
-    info.textContent = `Running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${modelLabel(name)}). Why: ${model.backendReason}.`;
+    info.textContent = `Running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${modelLabel(name)}). Why: ${reasonText(model)}.`;
     info.dataset.backend = model.backend;
   });
   // A lost GPU device: one click brings the models back on the CPU from their last saves.

@@ -1,18 +1,27 @@
-// The one model store shared by every panel: pretrained models loaded on demand from models/,
-// plus the model the user trains. Every model runs in its own worker (an AutoencoderWorkerHost
-// the store holds), so the page never freezes and one model's worker can be stopped on its own.
+// The one model store shared by every panel: pretrained models loaded on demand from models/, the
+// model the user trains, and copies fine-tuned on the user's images.
+//
+// One engine runs them all: a small pool of workers (AutoencoderWorkerHost), each holding one copy
+// of the wasm module, shared by every model. Models asked for on the CPU run in the CPU worker;
+// models asked for on WebGPU (or `auto`) in the GPU worker. So the page never freezes, the module
+// is loaded at most twice (not once per model), and a lost GPU device takes down only the worker
+// whose models were on it.
 //
 // The store also keeps every model's last save() in memory: the bytes a pretrained model was
 // loaded from, a loaded file, or what the Train and "Your images" panels saved after their last
-// training run. When the WebGPU device is lost (a call rejects with DEVICE_LOST), those bytes
-// bring the models back on the CPU, each in a fresh worker: see continueOnCpu().
+// training run. When the WebGPU device is lost (a call rejects with DEVICE_LOST), the GPU worker
+// is stopped and every model it held is loaded again from those bytes on the CPU: see
+// continueOnCpu().
 import { AutoencoderWorkerHost, WorkerAutoencoder } from 'autoencoders/worker';
 
 export const TRAINED = 'trained';
+export const TUNED = 'tuned';
 
 const models = new Map(); // name -> Promise<WorkerAutoencoder>
 const saves = new Map(); // name -> { bytes, note, unsaved }: the model's last save()
-const hosts = new WeakMap(); // model -> the worker it runs in
+const where = new WeakMap(); // model -> the pool slot ('cpu' or 'gpu') whose worker runs it
+const pool = new Map(); // 'cpu' | 'gpu' -> AutoencoderWorkerHost
+const origins = new WeakMap(); // a copy made by copyModel -> the name of the model it was copied from
 const listeners = new Set();
 const startListeners = new Set();
 const lostListeners = new Set();
@@ -33,7 +42,9 @@ export async function pretrained() {
 
 /** How the page names a model to the user. */
 export function modelLabel(name) {
-  return name === TRAINED ? 'your trained model' : name;
+  if (name === TRAINED) return 'your trained model';
+  if (name === TUNED) return 'your fine-tuned model';
+  return name;
 }
 
 function emit(name, model, why) {
@@ -46,21 +57,33 @@ function markLost(name) {
   for (const listener of lostListeners) listener();
 }
 
+/** The pool slot for a backend choice: 'cpu' runs in the CPU worker, 'webgpu' and 'auto' in the GPU worker. */
+const slotFor = (choice) => (choice === 'cpu' ? 'cpu' : 'gpu');
+
+/** The shared worker of a slot, started on first use (and again after it was stopped or failed). */
+function hostFor(slot) {
+  let host = pool.get(slot);
+  if (!host || host.terminated || host.failed) {
+    host = new AutoencoderWorkerHost();
+    pool.set(slot, host);
+  }
+  return host;
+}
+
 /**
- * Start a model (`method`: 'create' or 'load') in a worker of its own, watched: a DEVICE_LOST
- * from any of its calls tells the page (onDeviceLost).
+ * Start a model (`method`: 'create' or 'load') in the shared worker for its backend, watched: a
+ * DEVICE_LOST from any of its calls tells the page (onDeviceLost).
  */
 async function start(name, method, first, options) {
-  const host = new AutoencoderWorkerHost();
+  const slot = slotFor(options?.backend ?? backend);
   let model;
   try {
-    model = await WorkerAutoencoder[method](first, { ...options, worker: host });
+    model = await WorkerAutoencoder[method](first, { ...options, worker: hostFor(slot) });
   } catch (error) {
-    host.terminate();
     if (error?.code === 'DEVICE_LOST') markLost(name);
     throw error;
   }
-  hosts.set(model, host);
+  where.set(model, slot);
   const encode = model.encode.bind(model);
   for (const method of WATCHED) {
     const call = model[method].bind(model);
@@ -79,22 +102,21 @@ async function start(name, method, first, options) {
   return model;
 }
 
-/** Free a model and stop its worker now (a worker whose GPU device is gone may never answer). */
+/** Free a model in its worker (not awaited: a worker whose GPU device is gone may never answer). */
 function release(model) {
   model.dispose().catch(() => {});
-  hosts.get(model)?.terminate();
 }
 
 /**
  * Run models on another backend from now on: pretrained models already loaded are released and
- * load again, from their last save, on the new backend when next used (the trained model keeps
- * its backend).
+ * load again, from their last save, on the new backend when next used (the trained and
+ * fine-tuned models keep their backend).
  */
 export function setBackend(name) {
   if (name === backend) return;
   backend = name;
   for (const [key, loading] of [...models]) {
-    if (key === TRAINED) continue;
+    if (key === TRAINED || key === TUNED) continue;
     models.delete(key);
     loading.then(release).catch(() => {});
   }
@@ -105,10 +127,11 @@ export function getBackend() {
   return backend;
 }
 
-/** The model called `name`: a pretrained one (loaded once, from its last save) or the user's trained one. */
+/** The model called `name`: a pretrained one (loaded once, from its last save) or one the user made. */
 export function getModel(name) {
   if (!models.has(name)) {
     if (name === TRAINED) return Promise.reject(new Error('no model trained yet: train one in the Train panel'));
+    if (name === TUNED) return Promise.reject(new Error('no model fine-tuned yet: fine-tune one in the “Your images” panel'));
     const loading = (async () => {
       if (!saves.has(name)) {
         const entry = (await pretrained()).find((m) => m.name === name);
@@ -125,19 +148,38 @@ export function getModel(name) {
   return models.get(name);
 }
 
-/** A new model for `name`, in its own watched worker (put it in the store with putModel). */
+/** A new model for `name`, in the shared worker for its backend (put it in the store with putModel). */
 export function createModel(name, config, options) {
   return start(name, 'create', config, options);
 }
 
-/** A model loaded from saved bytes for `name`, in its own watched worker (put it in the store with putModel). */
+/** A model loaded from saved bytes for `name`, in the shared worker for its backend (put it in the store with putModel). */
 export function loadModel(name, bytes, options) {
   return start(name, 'load', bytes, options);
 }
 
 /**
- * Replace the model under `name` (the user's trained or loaded model), releasing the old one.
- * `save` ({ bytes, note }) is the new model's last save().
+ * A separate copy of the model called `from`, made from its last save, to train without touching
+ * the original (which other panels share): "Your images" fine-tunes such a copy.
+ */
+export async function copyModel(from, name) {
+  const original = await getModel(from);
+  const save = saves.get(from);
+  if (!save) throw new Error(`${modelLabel(from)} has no save to copy yet`);
+  const copy = await start(name, 'load', save.bytes, { backend });
+  // A copy of a copy names the first original.
+  origins.set(copy, origins.get(original) ?? from);
+  return copy;
+}
+
+/** The name of the model that `model` (a copy made by copyModel) was copied from, if it is one. */
+export function originOf(model) {
+  return origins.get(model);
+}
+
+/**
+ * Replace the model under `name` (the user's trained, loaded or fine-tuned model), releasing the
+ * old one. `save` ({ bytes, note }) is the new model's last save().
  */
 export async function putModel(name, model, save) {
   const old = models.get(name);
@@ -173,32 +215,39 @@ export function onDeviceLost(listener) {
   lostListeners.add(listener);
 }
 
-/** The models held now and on WebGPU, or whose calls failed with DEVICE_LOST: what continueOnCpu() brings back. */
-export async function modelsToMove() {
+/** The models the GPU worker holds (or whose calls failed with DEVICE_LOST): the ones continueOnCpu() brings back. */
+async function toMove() {
   const list = [];
   for (const [name, loading] of [...models]) {
     const model = await loading.catch(() => null);
-    if (!model || (model.backend !== 'webgpu' && !lost?.has(name))) continue;
-    const save = saves.get(name);
-    list.push({ name, label: modelLabel(name), note: save?.note, unsaved: save?.unsaved ?? 0 });
+    if (model && (where.get(model) === 'gpu' || lost?.has(name))) list.push({ name, model, loading });
   }
   return list;
 }
 
+/** What continueOnCpu() brings back, for the page to say: `{ name, label, note, unsaved }` each. */
+export async function modelsToMove() {
+  return (await toMove()).map(({ name }) => {
+    const save = saves.get(name);
+    return { name, label: modelLabel(name), note: save?.note, unsaved: save?.unsaved ?? 0 };
+  });
+}
+
 /**
- * After a lost GPU device: every model on WebGPU is released (its worker stopped) and loaded
- * again from its last save on the CPU, in a fresh worker; models start on the CPU from now on.
- * Resolves with the names brought back.
+ * After a lost GPU device: the GPU worker is stopped (with every model it held) and each of its
+ * models is loaded again from its last save in the CPU worker; models start on the CPU from now
+ * on. Resolves with the names brought back.
  */
 export async function continueOnCpu() {
   backend = 'cpu';
+  const moving = await toMove();
+  for (const { name, loading } of moving) if (models.get(name) === loading) models.delete(name);
+  pool.get('gpu')?.terminate();
+  pool.delete('gpu');
   const moved = [];
-  for (const [name, loading] of [...models]) {
-    const model = await loading.catch(() => null);
-    if (!model || (model.backend !== 'webgpu' && !lost?.has(name))) continue;
+  for (const { name, model } of moving) {
+    if (where.get(model) !== 'gpu') release(model);
     const save = saves.get(name);
-    release(model);
-    if (models.get(name) === loading) models.delete(name);
     if (!save) continue;
     const next = start(name, 'load', save.bytes, { backend: 'cpu' });
     models.set(name, next);
@@ -207,6 +256,7 @@ export async function continueOnCpu() {
       throw error;
     });
     save.unsaved = 0;
+    if (origins.has(model)) origins.set(fresh, origins.get(model));
     moved.push(name);
     emit(name, fresh, 'recovered');
   }
@@ -215,9 +265,11 @@ export async function continueOnCpu() {
   return moved;
 }
 
-/** Names for a model picker: pretrained models, plus the trained one once it exists. */
+/** Names for a model picker: pretrained models, plus the user's trained and fine-tuned ones once they exist. */
 export async function modelChoices() {
   const list = (await pretrained()).map((m) => ({ value: m.name, label: `${m.name} (pretrained)` }));
-  if (models.has(TRAINED)) list.push({ value: TRAINED, label: 'your trained model' });
+  if (models.has(TRAINED)) list.push({ value: TRAINED, label: modelLabel(TRAINED) });
+  const tuned = await models.get(TUNED)?.catch(() => null);
+  if (tuned) list.push({ value: TUNED, label: `${modelLabel(TUNED)} (${originOf(tuned) ?? 'a copy'} + your images)` });
   return list;
 }

@@ -1,4 +1,5 @@
 // Small helpers for building labelled, keyboard-reachable controls.
+import { explain } from './messages.js';
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -42,25 +43,43 @@ export function number(min, max, step, value, attributes = {}) {
 
 const statusLines = new Set();
 
-/** A status line announced to screen readers; `state` goes to data-state for tests and styling. */
-export function status(root) {
+/**
+ * A status line announced to screen readers, appended to `into` (`root` itself by default):
+ * `set(text, state, detail)`.
+ * `state` goes to data-state (on the line and on `root`) for tests and styling; `detail`, the
+ * library's own words for an error, goes under a "Details" disclosure below the line.
+ */
+export function status(root, into = root) {
   const node = el('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
-  root.append(node);
-  const set = (text, state = 'ready') => {
+  const more = el('details', { class: 'status-detail', hidden: true }, el('summary', {}, 'Details'), el('code'));
+  into.append(node, more);
+  const set = (text, state = 'ready', detail = null) => {
     node.textContent = text;
     node.dataset.state = state;
     root.dataset.state = state;
+    more.hidden = !detail;
+    more.open = false;
+    more.querySelector('code').textContent = detail ?? '';
+    if (detail) node.dataset.code = detail.split(':')[0];
+    else delete node.dataset.code;
   };
   statusLines.add({ node, set });
   return set;
 }
 
 /** What a panel's status line says when its call failed because the GPU device was lost. */
-export const LOST_STATUS = 'The GPU stopped working (device lost): see the message at the top of the page to continue on the CPU.';
+export const LOST_STATUS = explain({ code: 'DEVICE_LOST', message: '' }).text;
 
 /** Replace every status line still saying the GPU was lost (once the models are back on the CPU). */
 export function clearLostStatus(text) {
   for (const { node, set } of statusLines) if (node.dataset.state === 'lost') set(text, 'ready');
+}
+
+/** Say on a status line that `error` happened, in words a student can read. */
+export function reportError(setStatus, error) {
+  if (error?.code === 'DEVICE_LOST') return setStatus(LOST_STATUS, 'lost');
+  const { text, detail } = explain(error);
+  setStatus(text, 'error', detail);
 }
 
 /** Run an async action with the given buttons disabled, reporting errors on the status line. */
@@ -69,13 +88,15 @@ export async function busy(setStatus, buttons, action) {
   try {
     return await action();
   } catch (error) {
-    if (error?.code === 'DEVICE_LOST') setStatus(LOST_STATUS, 'lost');
-    else setStatus(`Error${error?.code ? ` (${error.code})` : ''}: ${error?.message ?? error}`, 'error');
+    reportError(setStatus, error);
     return undefined;
   } finally {
     buttons.forEach((b) => { b.disabled = false; });
   }
 }
+
+/** "WebGPU" or "the CPU": where a model runs, in words. */
+export const runsOn = (model) => (model.backend === 'webgpu' ? 'WebGPU' : 'the CPU');
 
 /** A digit picker: a number input over the held-out digits, with its label shown. */
 export function digitPicker(mnist, label, initial, onChange) {
@@ -93,11 +114,13 @@ export function digitPicker(mnist, label, initial, onChange) {
 
 /**
  * A pad to draw a digit on with the mouse, a pen or a finger (or the keyboard: arrows move,
- * Space paints), `side x side` pixels shown large. `values()` gives gray values in [0, 1].
+ * Space paints), `side x side` pixels shown large. `values()` gives gray values in [0, 1];
+ * `set(values)` shows an image on it (drawing then paints over it); `caption(text)` relabels it.
  */
 export function sketchPad(side, label, onChange) {
   const values = new Float32Array(side * side);
   const canvas = el('canvas', { class: 'sketch', role: 'img', 'aria-label': label, tabindex: 0, width: side, height: side });
+  const caption = el('figcaption', {}, label);
   const redraw = () => {
     const g = canvas.getContext('2d');
     const image = g.createImageData(side, side);
@@ -123,7 +146,15 @@ export function sketchPad(side, label, onChange) {
   const clear = el('button', { type: 'button' }, 'Clear drawing');
   clear.addEventListener('click', () => { values.fill(0); redraw(); });
   redraw();
-  return { node: el('figure', {}, canvas, el('figcaption', {}, label), clear), canvas, values: () => values, hasInk: () => values.some((v) => v > 0) };
+  return {
+    node: el('figure', { class: 'pad' }, canvas, caption, clear),
+    canvas,
+    clear,
+    values: () => values,
+    hasInk: () => values.some((v) => v > 0),
+    set(image) { values.set(image); redraw(); },
+    caption(text) { caption.textContent = text; canvas.setAttribute('aria-label', text); },
+  };
 }
 
 /**

@@ -80,7 +80,7 @@ test('under the policy: pretrained models load, and every panel draws its pixels
   await open('models');
   await page.waitForFunction(() => document.querySelectorAll('#panel-models .model-list li').length === 4);
   for (const [id, canvas] of [
-    ['denoise', 'figure canvas:not(.sketch) >> nth=2'],
+    ['denoise', 'figure canvas:not(.sketch) >> nth=1'],
     ['inpaint', 'figure canvas:not(.sketch) >> nth=1'],
     ['interpolate', 'canvas.strip'],
     ['sample', 'canvas.grid'],

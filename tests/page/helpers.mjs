@@ -84,6 +84,13 @@ export function png(side, pixel) {
   return encodePng(side, side, raw);
 }
 
+/** A grayscale PNG of `width x height`, `pixel(x, y)` giving each gray byte. */
+export function grayPng(width, height, pixel) {
+  const raw = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixel(x, y);
+  return encodePng(width, height, raw);
+}
+
 /**
  * A black grayscale PNG of `width x height`: a real, valid file (100 million pixels deflate to
  * about 100 kB), for testing what a page does with an image too large to decode.

@@ -1,47 +1,44 @@
 // Denoise: corrupt a digit (Gaussian, salt-and-pepper or masking, with a level slider) and let a
 // denoising autoencoder clean it. PSNR of the noisy and the denoised image against the clean one.
 import { drawGray, figure, psnr } from '../draw.js';
-import { el, labelled, select, slider, status, digitPicker, busy, sketchPad } from '../ui.js';
-import { getModel, modelChoices, onModelsChanged } from '../store.js';
-import { setOptions } from '../ui.js';
+import { el, labelled, select, slider, digitPicker, sketchPad } from '../ui.js';
+import { modelView } from '../view.js';
 
 export function mountDenoise(root, mnist) {
-  const modelName = select([], 'denoiser');
+  const view = modelView(root, 'denoiser');
   const noise = select([
     { value: 'gaussian', label: 'Gaussian noise' }, { value: 'saltPepper', label: 'salt and pepper' }, { value: 'masking', label: 'masking (pixel dropout)' },
   ], 'gaussian');
   const level = slider(0, 1, 0.05, 0.4);
   const levelValue = el('output', { id: 'noise-level-value' }, '0.40');
-  const clean = figure('clean');
-  const noisy = figure('noisy');
-  const denoised = figure('denoised');
+  const noisy = figure('noisy', { width: 196, height: 196 });
+  const denoised = figure('denoised', { width: 196, height: 196 });
   const readout = el('p', { class: 'readout' }, '–');
-  let index = 0;
-  let source = 'mnist';
-  const sourceSelect = select([{ value: 'mnist', label: 'a held-out digit' }, { value: 'drawn', label: 'my drawing' }], 'mnist');
-  const pad = sketchPad(mnist.cols, 'draw a digit here', () => { sourceSelect.value = 'drawn'; source = 'drawn'; update(); });
-  const picker = digitPicker(mnist, 'Digit', 650, (i, byUser) => { index = i; if (byUser) { sourceSelect.value = 'mnist'; source = 'mnist'; } update(); });
-  sourceSelect.addEventListener('change', () => { source = sourceSelect.value; update(); });
+  // The clean image is a drawing pad showing the chosen held-out digit: draw on it to change it.
+  let index = 650;
+  let drawn = false;
+  const pad = sketchPad(mnist.cols, 'clean', () => { drawn = true; label(); update(); });
+  const picker = digitPicker(mnist, 'Digit', 650, (i) => { pad.set(mnist.test.image(i)); index = i; drawn = false; label(); update(); });
+  pad.clear.addEventListener('click', () => { drawn = true; label(); update(); });
+  const label = () => pad.caption(drawn ? 'clean: your drawing' : `clean: a held-out ${mnist.test.labels[index]} (no. ${index})`);
   root.append(
     el('h2', {}, 'Denoise'),
-    el('p', { class: 'explain' }, 'A denoising autoencoder was trained to map corrupted digits to clean ones. Add noise, and watch it clean up.'),
-    el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Clean image', sourceSelect), picker.node, labelled('Noise', noise), labelled('Level', level), levelValue),
-    el('div', { class: 'row' }, pad.node, clean.fig, noisy.fig, denoised.fig),
+    el('p', { class: 'explain' }, 'A denoising autoencoder was trained to map corrupted digits to clean ones. Add noise, and watch it clean up. Draw on the clean digit to change it. PSNR measures how close an image is to the clean one, in decibels: higher is better.'),
+    el('div', { class: 'controls' }, labelled('Model', view.picker), picker.node, labelled('Noise', noise), labelled('Level', level), levelValue),
+    el('div', { class: 'row pipeline' }, pad.node, el('p', { class: 'arrow', 'aria-hidden': 'true' }, '→'), noisy.fig, el('p', { class: 'arrow', 'aria-hidden': 'true' }, '→'), denoised.fig),
     readout,
   );
-  const setStatus = status(root);
-  let pending = Promise.resolve();
+  view.attach();
 
-  async function update() {
-    levelValue.textContent = Number(level.value).toFixed(2);
-    const run = async () => {
-      const model = await getModel(modelName.value);
-      const image = source === 'drawn' ? Float32Array.from(pad.values()) : mnist.test.image(index);
-      const value = Number(level.value);
-      const corruption = noise.value === 'gaussian' ? { type: 'gaussian', sigma: value } : { type: noise.value, fraction: value };
-      const corrupted = await model.corrupt(image, corruption, 7);
-      const out = await model.denoise(corrupted);
-      drawGray(clean.canvas, image, mnist.cols, mnist.rows);
+  // One run: corrupt the clean image at the chosen level, then denoise it.
+  const run = view.channel(async (model, current) => {
+    const image = Float32Array.from(pad.values());
+    const value = Number(level.value);
+    const corruption = noise.value === 'gaussian' ? { type: 'gaussian', sigma: value } : { type: noise.value, fraction: value };
+    const corrupted = await model.corrupt(image, corruption, 7);
+    if (!current()) return undefined;
+    const out = await model.denoise(corrupted);
+    return () => {
       drawGray(noisy.canvas, corrupted, mnist.cols, mnist.rows);
       drawGray(denoised.canvas, out, mnist.cols, mnist.rows);
       const [pNoisy, pOut] = [psnr(corrupted, image), psnr(out, image)];
@@ -49,16 +46,16 @@ export function mountDenoise(root, mnist) {
       denoised.cap.textContent = `denoised: ${pOut.toFixed(1)} dB`;
       readout.dataset.noisy = pNoisy.toFixed(3);
       readout.dataset.denoised = pOut.toFixed(3);
+      readout.dataset.level = String(value);
       readout.textContent = `PSNR against the clean digit: noisy ${pNoisy.toFixed(2)} dB → denoised ${pOut.toFixed(2)} dB`;
-      setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
     };
-    setStatus('Working…', 'busy');
-    pending = pending.then(() => busy(setStatus, [], run));
-    return pending;
+  });
+
+  function update() {
+    levelValue.textContent = Number(level.value).toFixed(2);
+    return run();
   }
 
-  for (const control of [noise, level, modelName]) control.addEventListener('input', update);
-  const refresh = async () => setOptions(modelName, await modelChoices(), modelName.value || 'denoiser');
-  onModelsChanged(refresh);
-  return { async show() { await refresh(); picker.update(); } };
+  for (const control of [noise, level, view.picker]) control.addEventListener('input', update);
+  return { async show() { await view.refresh(); if (drawn) update(); else picker.update(); } };
 }

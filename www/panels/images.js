@@ -1,8 +1,10 @@
 // Your images: drop or choose pictures, see them resized to the model's input, fine-tune a model
 // on them, and compare reconstructions before and after. Nothing leaves the page.
 import { drawGrid } from '../draw.js';
-import { el, labelled, select, number, status, busy, setOptions } from '../ui.js';
-import { getModel, modelChoices, onModelsChanged, recordSave, markUnsaved } from '../store.js';
+import { el, labelled, select, number, busy } from '../ui.js';
+import { copyModel, putModel, modelLabel, TUNED } from '../store.js';
+import { modelView } from '../view.js';
+import { trainLive } from '../training.js';
 
 let current = new Float32Array(0);
 
@@ -115,23 +117,87 @@ async function decode(file, side) {
   return bitmap;
 }
 
-/** Draw a bitmap onto a side x side canvas (letterboxed) and return gray values in [0, 1]. */
-function toGray(bitmap, side, invert) {
-  const canvas = new OffscreenCanvas(side, side);
-  const g = canvas.getContext('2d');
-  g.fillStyle = invert === 'yes' ? 'white' : 'black';
-  g.fillRect(0, 0, side, side);
-  const scale = Math.min(side / bitmap.width, side / bitmap.height);
-  const [w, h] = [bitmap.width * scale, bitmap.height * scale];
-  g.imageSmoothingQuality = 'high';
-  g.drawImage(bitmap, (side - w) / 2, (side - h) / 2, w, h);
-  const { data } = g.getImageData(0, 0, side, side);
-  const gray = new Float32Array(side * side);
+/** Gray values in [0, 1] of a canvas's pixels. */
+function grayOf(g, width, height) {
+  const { data } = g.getImageData(0, 0, width, height);
+  const gray = new Float32Array(width * height);
   for (let i = 0; i < gray.length; i++) gray[i] = (0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2]) / 255;
-  const mean = gray.reduce((s, v) => s + v, 0) / gray.length;
-  // MNIST digits are light ink on black: flip dark-on-light pictures (or as asked).
-  if (invert === 'yes' || (invert === 'auto' && mean > 0.5)) for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i];
   return gray;
+}
+
+/**
+ * A picture as the model sees digits: `side x side` gray values in [0, 1], light ink on black,
+ * the way MNIST was made. The picture is looked at in full first (not after letterboxing, whose
+ * black bars made a dark "3" on white paper look dark overall, so it was not inverted):
+ * - its background is the typical colour of its border; light paper means dark ink, which is
+ *   inverted (`invert`: 'auto', or 'yes' / 'no' to force it), and the paper becomes pure black;
+ * - when it has such a plain background, the drawing is cut out (the box around its ink), scaled
+ *   so its longer side is 20 of the 28 pixels and centred on its centre of mass, as MNIST's
+ *   digits are: a wide 100 x 50 picture of a "3" gives a digit-sized 3, not a flat smear;
+ * - a picture without a plain background (a photo) is scaled whole into the square, the bars
+ *   filled with its own border colour.
+ */
+function toDigit(bitmap, side, invert) {
+  // Work at up to 4 x side on the longer edge, keeping the shape.
+  const fit = Math.min(1, (4 * side) / Math.max(bitmap.width, bitmap.height));
+  const [w, h] = [Math.max(1, Math.round(bitmap.width * fit)), Math.max(1, Math.round(bitmap.height * fit))];
+  const work = new OffscreenCanvas(w, h);
+  const wg = work.getContext('2d', { willReadFrequently: true });
+  wg.fillStyle = 'white'; // transparent pixels count as paper
+  wg.fillRect(0, 0, w, h);
+  wg.imageSmoothingQuality = 'high';
+  wg.drawImage(bitmap, 0, 0, w, h);
+  const gray = grayOf(wg, w, h);
+  // The border: its median is the background; it is plain when most of it is close to that.
+  const border = [];
+  for (let x = 0; x < w; x++) border.push(gray[x], gray[(h - 1) * w + x]);
+  for (let y = 0; y < h; y++) border.push(gray[y * w], gray[y * w + w - 1]);
+  border.sort((a, b) => a - b);
+  const background = border[Math.floor(border.length / 2)];
+  const plain = border.filter((v) => Math.abs(v - background) < 0.15).length >= 0.8 * border.length;
+  const mean = gray.reduce((s, v) => s + v, 0) / gray.length;
+  const flip = invert === 'yes' || (invert === 'auto' && (plain ? background > 0.5 : mean > 0.5));
+  if (flip) for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i];
+  const paper = flip ? 1 - background : background;
+  // A plain background becomes black, the ink keeps its contrast against it.
+  if (plain && paper < 0.5) for (let i = 0; i < gray.length; i++) gray[i] = Math.max(0, (gray[i] - paper) / (1 - paper));
+  // The box around the ink, and the ink's centre of mass.
+  let [x0, y0, x1, y1, mass, mx, my] = [w, h, -1, -1, 0, 0, 0];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = gray[y * w + x];
+      if (v <= 0.2) continue;
+      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+      mass += v; mx += v * (x + 0.5); my += v * (y + 0.5);
+    }
+  }
+  const out = new OffscreenCanvas(side, side);
+  const og = out.getContext('2d', { willReadFrequently: true });
+  og.imageSmoothingQuality = 'high';
+  const cleaned = new OffscreenCanvas(w, h);
+  const cg = cleaned.getContext('2d');
+  const image = cg.createImageData(w, h);
+  for (let i = 0; i < gray.length; i++) {
+    const v = Math.round(gray[i] * 255);
+    image.data.set([v, v, v, 255], 4 * i);
+  }
+  cg.putImageData(image, 0, 0);
+  const shade = Math.round((plain && paper < 0.5 ? 0 : flip ? 1 - background : background) * 255);
+  og.fillStyle = `rgb(${shade}, ${shade}, ${shade})`;
+  og.fillRect(0, 0, side, side);
+  if (plain && x1 >= x0) {
+    // MNIST: the ink's box scaled to 20 pixels on its longer side, centred on its centre of mass.
+    const [bw, bh] = [x1 - x0 + 1, y1 - y0 + 1];
+    const scale = (side * 20) / 28 / Math.max(bw, bh);
+    const [cx, cy] = [mx / mass, my / mass];
+    const left = Math.max(0, Math.min(side - bw * scale, side / 2 - (cx - x0) * scale));
+    const top = Math.max(0, Math.min(side - bh * scale, side / 2 - (cy - y0) * scale));
+    og.drawImage(cleaned, x0, y0, bw, bh, left, top, bw * scale, bh * scale);
+  } else {
+    const scale = Math.min(side / w, side / h);
+    og.drawImage(cleaned, (side - w * scale) / 2, (side - h * scale) / 2, w * scale, h * scale);
+  }
+  return grayOf(og, side, side);
 }
 
 export function mountImages(root, mnist) {
@@ -139,7 +205,8 @@ export function mountImages(root, mnist) {
   const files = el('input', { type: 'file', accept: 'image/*', multiple: true });
   const drop = el('div', { class: 'drop', tabindex: 0, role: 'button', 'aria-label': 'drop pictures here, or press Enter to choose them' }, 'Drop images here or choose files');
   const invert = select([{ value: 'auto', label: 'automatic' }, { value: 'yes', label: 'always' }, { value: 'no', label: 'never' }], 'auto');
-  const modelName = select([], 'vae-20d');
+  const view = modelView(root, 'vae-20d');
+  const modelName = view.picker;
   const epochs = number(1, 500, 1, 30);
   const tune = el('button', { type: 'button', class: 'primary', disabled: true }, 'Fine-tune on these images');
   const clear = el('button', { type: 'button', disabled: true }, 'Clear images');
@@ -148,20 +215,22 @@ export function mountImages(root, mnist) {
   const before = el('canvas', { class: 'previews', role: 'img', 'aria-label': 'reconstructions before fine-tuning' });
   const after = el('canvas', { class: 'previews', role: 'img', 'aria-label': 'reconstructions after fine-tuning' });
   const progress = el('progress', { max: 1, value: 0, 'aria-label': 'fine-tuning progress' });
-  const readout = el('p', { class: 'readout' }, '–');
+  const readout = el('p', { class: 'readout' });
+  const previewFigure = el('figure', { hidden: true }, previews, el('figcaption', {}, 'your images as the model sees them: 28 × 28, light ink on black'));
+  const results = el('div', { class: 'row', hidden: true },
+    el('figure', {}, before, el('figcaption', {}, 'reconstructed before fine-tuning')),
+    el('figure', {}, after, el('figcaption', {}, 'reconstructed by the fine-tuned copy (redrawn while it trains)')));
   root.append(
     el('h2', {}, 'Your images'),
-    el('p', { class: 'explain' }, 'Use your own pictures: they are decoded and resized here, in the page, and never uploaded. Fine-tuning adapts a model to them.'),
+    el('p', { class: 'explain' }, 'Use your own pictures, such as digits written in dark ink on white paper: they are prepared here, in the page, the way MNIST’s digits were (light ink on black, centred, 28 × 28 pixels), and never uploaded. Fine-tuning trains a copy of a model on them; the original stays as it was.'),
     el('div', { class: 'controls' }, labelled('Image files', files), drop, labelled('Invert dark-on-light', invert), clear),
     el('p', { class: 'explain' }, `Up to ${LIMITS.images} images, each at most ${megabytes(LIMITS.fileBytes)} and ${LIMITS.pixels / 1e6} megapixels.`),
-    el('figure', {}, previews, el('figcaption', {}, 'your images at the model’s input size')),
+    previewFigure,
     el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Epochs', epochs), tune),
     progress, readout,
-    el('div', { class: 'row' },
-      el('figure', {}, before, el('figcaption', {}, 'reconstructed before')),
-      el('figure', {}, after, el('figcaption', {}, 'reconstructed after'))),
+    results,
   );
-  const setStatus = status(root);
+  const setStatus = view.attach();
   setStatus('Add some images.', 'empty');
   root.querySelector('.status').after(problemList);
 
@@ -170,6 +239,7 @@ export function mountImages(root, mnist) {
     const n = count();
     if (n > 0) drawGrid(previews, current, n, side, Math.min(n, 10));
     else { previews.width = 0; previews.height = 0; }
+    previewFigure.hidden = n === 0;
     tune.disabled = n === 0;
     clear.disabled = n === 0;
   };
@@ -189,7 +259,7 @@ export function mountImages(root, mnist) {
       setStatus(`Reading ${looked} of ${list.length}…`, 'busy');
       try {
         const bitmap = await decode(file, side);
-        try { images.push(toGray(bitmap, side, invert.value)); } finally { bitmap.close(); }
+        try { images.push(toDigit(bitmap, side, invert.value)); } finally { bitmap.close(); }
       } catch (error) {
         if (!(error instanceof FileProblem)) throw error;
         problems.push(`${file.name || 'unnamed file'}: ${error.message}`);
@@ -236,6 +306,9 @@ export function mountImages(root, mnist) {
     current = new Float32Array(0);
     problemList.replaceChildren();
     problemList.hidden = true;
+    results.hidden = true;
+    readout.textContent = '';
+    progress.value = 0;
     redraw();
     setStatus('Add some images.', 'empty');
   });
@@ -249,35 +322,40 @@ export function mountImages(root, mnist) {
 
   // Fine-tuning waits for files being read, and files dropped meanwhile wait for it.
   tune.addEventListener('click', () => { queue = queue.then(fineTune).then(redraw); });
-  // The fine-tuned model is saved (in memory, in the store): its last save is what comes back on
-  // the CPU if the GPU device is lost.
+  // Fine-tuning trains a copy of the chosen model, never the model itself (the other panels
+  // share it): the copy becomes "your fine-tuned model", offered in every panel. Its
+  // reconstructions are redrawn about every second while it trains. It is saved (in memory, in
+  // the store): its last save is what comes back on the CPU if the GPU device is lost.
   const fineTune = () => busy(setStatus, [tune, clear, files], async () => {
-    const name = modelName.value;
-    const model = await getModel(name);
+    const from = modelName.value;
     const n = current.length / (side * side);
-    const first = await model.reconstruct(current);
+    setStatus(`Copying ${modelLabel(from)}…`, 'starting');
+    const copy = await copyModel(from, TUNED);
+    await putModel(TUNED, copy, { bytes: await copy.save(), note: `a copy of ${modelLabel(from)}, before fine-tuning` });
+    const images = current;
+    const first = await copy.reconstruct(images);
     drawGrid(before, first, n, side, Math.min(n, 10));
-    setStatus('Fine-tuning…', 'training');
+    drawGrid(after, first, n, side, Math.min(n, 10));
+    results.hidden = false;
+    setStatus(`Fine-tuning a copy of ${modelLabel(from)} (the original stays as it was)…`, 'training');
+    const live = async () => drawGrid(after, await copy.reconstruct(images), n, side, Math.min(n, 10));
     const total = Number(epochs.value);
-    let steps = 0;
-    await model.train(current, {
-      epochs: total, batchSize: Math.min(n, 32), learningRate: 1e-3, seed: 1,
-      onProgress: (p) => {
-        markUnsaved(name, ++steps);
-        progress.value = (p.epoch + (p.step + 1) / p.stepsPerEpoch) / total;
-      },
+    const batchSize = Math.min(n, 32);
+    const perEpoch = Math.ceil(n / batchSize);
+    await trainLive(copy, TUNED, images, {
+      from: 0, until: total * perEpoch, batchSize, learningRate: 1e-3, seed: 1,
+      between: live,
+      note: (steps) => `after fine-tuning ${steps} steps on your ${n} image${n === 1 ? '' : 's'}`,
+      onProgress: (p) => { progress.value = p.done / p.until; },
     });
-    recordSave(name, await model.save(), `after fine-tuning on your ${n} image${n === 1 ? '' : 's'}`);
-    const second = await model.reconstruct(current);
+    const second = await copy.reconstruct(images);
     drawGrid(after, second, n, side, Math.min(n, 10));
-    const [e1, e2] = [reconstructionError(first, current), reconstructionError(second, current)];
+    const [e1, e2] = [reconstructionError(first, images), reconstructionError(second, images)];
     readout.dataset.before = String(e1);
     readout.dataset.after = String(e2);
-    readout.textContent = `reconstruction error (MSE per pixel): ${e1.toFixed(4)} before → ${e2.toFixed(4)} after`;
-    setStatus('Fine-tuned.', 'done');
+    readout.textContent = `reconstruction error (mean squared error per pixel; lower is better): ${e1.toFixed(4)} before → ${e2.toFixed(4)} after`;
+    setStatus(`Fine-tuned a copy of ${modelLabel(from)}: it is now “your fine-tuned model” in every panel; ${modelLabel(from)} itself is unchanged.`, 'done');
   });
 
-  const refresh = async () => setOptions(modelName, await modelChoices(), modelName.value || 'vae-20d');
-  onModelsChanged(refresh);
-  return { async show() { await refresh(); tune.disabled = current.length === 0; } };
+  return { async show() { await view.refresh(); tune.disabled = current.length === 0; } };
 }

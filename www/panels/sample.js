@@ -2,113 +2,81 @@
 // 2-D latent, the latent map: digits decoded on a grid over the plane, the held-out digits' codes
 // scattered on it coloured by label, and a click decodes that point.
 import { drawGrid, drawGray, figure } from '../draw.js';
-import { el, labelled, select, number, status, busy, setOptions } from '../ui.js';
-import { getModel, modelChoices, onModelsChanged } from '../store.js';
+import { el, labelled, number } from '../ui.js';
+import { modelView } from '../view.js';
+import { latentMap, latentCanvases, drawLatentMap, pointAt } from '../latent.js';
 
 const GRID = 8;
-const MAP = 15;
-const RANGE = 3; // the map covers [-3, 3]^2 of the latent plane
-const LABEL_COLORS = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6', '#bcf60c', '#fabebe'];
 
 export function mountSample(root, mnist) {
-  const modelName = select([], 'vae-2d');
+  const view = modelView(root, 'vae-2d');
   const seed = number(0, 1_000_000, 1, 1);
   const reroll = el('button', { type: 'button', class: 'primary' }, 'Re-roll');
   const grid = el('canvas', { class: 'grid', role: 'img', 'aria-label': 'sampled digits' });
-  const map = el('canvas', { class: 'latent-map', role: 'img', 'aria-label': 'latent map: decoded digits over the latent plane, with held-out codes' });
-  const scatter = el('canvas', { class: 'scatter', role: 'img', 'aria-label': 'codes of held-out digits coloured by label; click to decode a point' });
-  scatter.tabIndex = 0;
-  const picked = figure('click the scatter plot', { width: 168, height: 168 });
-  // Colours set through the CSSOM, not a style attribute: the page runs under a CSP without 'unsafe-inline'.
-  const legend = el('p', { class: 'legend' }, ...LABEL_COLORS.map((c, d) => {
-    const key = el('span', {}, `■ ${d} `);
-    key.style.color = c;
-    return key;
-  }));
+  const canvases = latentCanvases({ scatterLabel: 'codes of held-out digits coloured by label; click to decode a point' });
+  canvases.scatter.tabIndex = 0;
+  const picked = figure('click the scatter plot', { width: 140, height: 140 });
+  picked.fig.classList.add('picked');
   const mapSection = el('section', { class: 'map-section', hidden: true },
-    el('h3', {}, 'The latent map (2-D latent)'),
-    el('div', { class: 'row' }, map, el('div', {}, scatter, legend), picked.fig));
+    el('h3', {}, 'The latent map (a 2-D code)'),
+    el('p', { class: 'explain' }, 'Left: the digit the decoder makes at each point of the code plane. Right: where the encoder puts held-out digits, one dot each, coloured by what digit it is. Click a point (or focus the plot and use the arrow keys) to decode it.'),
+    el('div', { class: 'row' }, el('figure', {}, canvases.map), el('div', {}, canvases.scatter, canvases.legend), picked.fig));
   root.append(
     el('h2', {}, 'Sample'),
     el('p', { class: 'explain' }, 'A VAE learns codes that follow N(0, I): draw codes from it and decode them into digits nobody wrote.'),
-    el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Seed', seed), reroll),
-    grid, mapSection,
+    el('div', { class: 'controls' }, labelled('Model', view.picker), labelled('Seed', seed), reroll),
+    el('div', { class: 'row sample-row' }, el('figure', { class: 'samples-figure' }, grid, el('figcaption', {}, 'new digits, decoded from random codes')), mapSection),
   );
-  const setStatus = status(root);
-  let pending = Promise.resolve();
-  let model = null;
+  view.attach();
 
-  async function drawSamples() {
+  // The grid of samples, and the latent map (when `map`, or not yet drawn for this model): one
+  // request, latest wins.
+  let mapped = null; // the model the latent map shows
+  let plotted = null; // what it shows (its range, for clicks)
+  const draw = view.channel(async (model, current, map = true) => {
     const images = await model.sample(GRID * GRID, { seed: Number(seed.value) });
-    drawGrid(grid, images, GRID * GRID, mnist.cols, GRID);
-  }
-
-  async function drawMap() {
-    mapSection.hidden = model.latentSize !== 2;
-    if (model.latentSize !== 2) return;
-    const codes = new Float32Array(MAP * MAP * 2);
-    for (let r = 0; r < MAP; r++) {
-      for (let c = 0; c < MAP; c++) {
-        codes[(r * MAP + c) * 2] = -RANGE + (2 * RANGE * c) / (MAP - 1);
-        codes[(r * MAP + c) * 2 + 1] = RANGE - (2 * RANGE * r) / (MAP - 1);
-      }
-    }
-    drawGrid(map, await model.decode(codes), MAP * MAP, mnist.cols, MAP);
-    const n = 1000;
-    const spread = mnist.test.spread(n);
-    const test = await model.encode(spread.pixels);
-    const size = 420;
-    scatter.width = size;
-    scatter.height = size;
-    const g = scatter.getContext('2d');
-    g.fillStyle = 'white';
-    g.fillRect(0, 0, size, size);
-    g.strokeStyle = '#c9ced6';
-    g.strokeRect(0.5, 0.5, size - 1, size - 1);
-    for (let i = 0; i < n; i++) {
-      const [x, y] = [test[2 * i], test[2 * i + 1]];
-      g.fillStyle = LABEL_COLORS[spread.labels[i]];
-      g.fillRect(((x + RANGE) / (2 * RANGE)) * size - 2, ((RANGE - y) / (2 * RANGE)) * size - 2, 4, 4);
-    }
-  }
-
-  async function decodeAt(x, y) {
-    const code = Float32Array.of(x, y);
-    drawGray(picked.canvas, await model.decode(code), mnist.cols, mnist.rows);
-    picked.cap.textContent = `z = (${x.toFixed(2)}, ${y.toFixed(2)})`;
-    setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
-  }
-
-  async function update(all = true) {
-    const run = async () => {
-      model = await getModel(modelName.value);
-      await drawSamples();
-      if (all) await drawMap();
-      setStatus(`Ready (running on ${model.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}).`, 'ready');
+    const again = map || mapped !== model;
+    const plane = again && model.latentSize === 2 && current() ? await latentMap(model, mnist) : null;
+    const centre = plane ? await model.decode(Float32Array.of(0, 0)) : null;
+    return () => {
+      drawGrid(grid, images, GRID * GRID, mnist.cols, GRID);
+      if (!again) return;
+      mapped = model;
+      mapSection.hidden = !plane;
+      plotted = plane;
+      if (!plane) return;
+      drawLatentMap(canvases, plane, mnist.cols);
+      drawGray(picked.canvas, centre, mnist.cols, mnist.rows);
+      picked.cap.textContent = 'z = (0.00, 0.00): click the plot to decode another point';
     };
-    setStatus('Working…', 'busy');
-    pending = pending.then(() => busy(setStatus, [reroll], run));
-    return pending;
-  }
+  });
 
-  reroll.addEventListener('click', () => { seed.value = String(Number(seed.value) + 1); update(false); });
-  seed.addEventListener('change', () => update(false));
-  modelName.addEventListener('change', () => update(true));
+  // One point of the plane, decoded.
+  const decodeAt = view.channel(async (model, current, x, y) => {
+    const image = await model.decode(Float32Array.of(x, y));
+    return () => {
+      drawGray(picked.canvas, image, mnist.cols, mnist.rows);
+      picked.cap.textContent = `z = (${x.toFixed(2)}, ${y.toFixed(2)})`;
+    };
+  });
+
+  reroll.addEventListener('click', () => { seed.value = String(Number(seed.value) + 1); draw(false); });
+  seed.addEventListener('change', () => draw(false));
+  view.picker.addEventListener('change', () => draw(true));
+  const { scatter } = canvases;
   scatter.addEventListener('click', (e) => {
     const rect = scatter.getBoundingClientRect();
-    const x = -RANGE + ((e.clientX - rect.left) / rect.width) * 2 * RANGE;
-    const y = RANGE - ((e.clientY - rect.top) / rect.height) * 2 * RANGE;
-    setStatus('Working…', 'busy');
-    pending = pending.then(() => busy(setStatus, [], () => decodeAt(x, y)));
+    decodeAt(...pointAt(plotted, (e.clientX - rect.left) / rect.width, (e.clientY - rect.top) / rect.height));
   });
+  // The keyboard: Enter decodes the centre, arrows move the point.
+  let point = [0, 0];
   scatter.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      setStatus('Working…', 'busy');
-      pending = pending.then(() => busy(setStatus, [], () => decodeAt(0, 0)));
-    }
+    const moves = { ArrowLeft: [-0.25, 0], ArrowRight: [0.25, 0], ArrowUp: [0, 0.25], ArrowDown: [0, -0.25] };
+    const range = plotted?.range ?? 3;
+    if (moves[e.key]) point = point.map((v, i) => Math.max(-range, Math.min(range, v + moves[e.key][i] * (range / 3))));
+    else if (e.key !== 'Enter' && e.key !== ' ') return;
+    e.preventDefault();
+    decodeAt(...point);
   });
-  const refresh = async () => setOptions(modelName, await modelChoices(), modelName.value || 'vae-2d');
-  onModelsChanged(refresh);
-  return { async show() { await refresh(); await update(true); } };
+  return { async show() { await view.refresh(); await draw(true); } };
 }

@@ -1,10 +1,15 @@
-// Train: choose a kind and architecture, set hyperparameters, train on MNIST or your images, watch
-// each objective term fall. Stop and resume. The model trains in a worker, and is saved (in
-// memory, in the store) when it starts and after each run or Stop: its last save is what comes
-// back on the CPU if the GPU device is lost.
+// Train: choose a kind and architecture, set hyperparameters, train on MNIST or your images, and
+// watch it learn: each objective term falls on the chart, and about every second the model's
+// reconstructions of held-out digits are redrawn (and, for a 2-D code, its latent map). Stop and
+// Resume, which goes on counting epochs where the run stopped. The model trains in the shared
+// worker and is saved (in memory, in the store) when it starts and after each run or Stop: its
+// last save is what comes back on the CPU if the GPU device is lost.
 import { drawChart, drawGrid } from '../draw.js';
 import { el, labelled, select, number, status, busy } from '../ui.js';
-import { createModel, putModel, recordSave, markUnsaved, onModelsChanged, TRAINED, getBackend } from '../store.js';
+import { createModel, putModel, onModelsChanged, TRAINED, getBackend } from '../store.js';
+import { trainLive } from '../training.js';
+import { reasonText } from '../messages.js';
+import { latentMap, latentCanvases, drawLatentMap } from '../latent.js';
 import { userImages } from './images.js';
 
 export const KINDS = {
@@ -40,12 +45,18 @@ export const KINDS = {
   },
 };
 
+/** The chart's name for each objective term of the library. */
+const TERM_NAMES = { reconstruction: 'reconstruction', kl: 'KL', sparsityL1: 'L1 penalty', sparsityKl: 'KL sparsity penalty', contractive: 'Jacobian penalty' };
+
+/** A field that takes two columns of the settings grid. */
+const wide = (field) => { field.classList.add('wide'); return field; };
+
 export function mountTrain(root, mnist) {
   const kind = select(Object.entries(KINDS).map(([value, k]) => ({ value, label: k.label })), 'variational');
   const explanation = el('p', { class: 'explain' });
   const formula = el('p', { class: 'formula' });
   const architecture = select([{ value: 'dense', label: 'dense (MLP)' }, { value: 'conv', label: 'convolutional' }], 'dense');
-  const hidden = el('input', { type: 'text', value: '256', size: 8, 'aria-describedby': 'hidden-help' });
+  const hidden = el('input', { type: 'text', value: '256', size: 8, inputmode: 'numeric', pattern: '[0-9 ,]*' });
   const latent = number(1, 256, 1, 2);
   const loss = select([{ value: 'bce', label: 'BCE' }, { value: 'mse', label: 'MSE' }, { value: 'mae', label: 'MAE' }], 'bce');
   const weight = number(0, 1000, 0.01, 1);
@@ -60,25 +71,37 @@ export function mountTrain(root, mnist) {
   const progress = el('progress', { max: 1, value: 0, 'aria-label': 'training progress' });
   const readout = el('p', { class: 'readout', 'aria-live': 'off' }, '–');
   const chart = el('canvas', { class: 'chart', role: 'img', 'aria-label': 'loss curves' });
+  const logScale = el('input', { type: 'checkbox' });
   const samples = el('canvas', { class: 'samples', role: 'img', 'aria-label': 'reconstructions of held-out digits' });
+  const samplesCaption = el('figcaption', {}, 'top: held-out digits; bottom: the model’s reconstructions, redrawn every second while it trains');
+  const map = latentCanvases({ size: 240 });
+  const mapFigure = el('figure', { class: 'live-map', hidden: true },
+    el('div', { class: 'row' }, map.map, map.scatter),
+    el('figcaption', {}, 'the 2-D code, live: the digits it decodes to (left) and where held-out digits land (right; colours below)'),
+    map.legend);
   const backendUsed = el('span', { class: 'backend-used' }, '–');
   const backendWhy = el('span', { class: 'backend-why' });
 
-  root.append(
-    el('h2', {}, 'Train an autoencoder'),
-    el('div', { class: 'controls' },
-      labelled('Kind', kind), labelled('Architecture', architecture), labelled('Hidden widths', hidden),
+  const settings = el('div', { class: 'train-settings' },
+    el('p', { class: 'explain' }, 'An autoencoder squeezes each image into a short code (the latent) and rebuilds the image from it. Training adjusts it until the rebuilt images match the originals.'),
+    el('div', { class: 'controls grid3' },
+      wide(labelled('Kind', kind)), labelled('Architecture', architecture), labelled('Hidden widths', hidden),
       labelled('Latent size', latent), labelled('Loss', loss), labelled('Penalty weight (λ / β)', weight)),
     explanation, formula,
-    el('div', { class: 'controls' },
-      labelled('Data', data), labelled('Epochs', epochs), labelled('Batch size', batch), labelled('Learning rate', lr),
-      labelled('Stop after steps', maxSteps),
-      train, resume, stop),
-    el('p', {}, 'Backend in use: ', backendUsed, ' (choose it at the top of the page)', el('br'), backendWhy),
-    progress, readout,
-    el('div', { class: 'row' }, chart, el('figure', {}, samples, el('figcaption', {}, 'held-out digits (top) and their reconstructions (bottom)'))),
-  );
-  const setStatus = status(root);
+    el('div', { class: 'controls grid3' },
+      wide(labelled('Data', data)), labelled('Epochs', epochs), labelled('Batch size', batch), labelled('Learning rate', lr),
+      labelled('Stop after steps', maxSteps)),
+    el('div', { class: 'controls buttons' }, train, resume, stop),
+    el('p', { class: 'backend-line' }, 'Backend in use: ', backendUsed, el('br'), backendWhy));
+  const watch = el('div', { class: 'train-watch' }, progress, readout);
+  const setStatus = status(root, watch);
+  watch.append(
+    el('figure', { class: 'chart-figure' }, chart,
+      el('figcaption', {}, el('label', {}, logScale, ' log scale'), ' · the loss is what training pushes down; a penalty term has its own axis, on the right')),
+    el('div', { class: 'row live' },
+      el('figure', { class: 'recon' }, samples, samplesCaption),
+      mapFigure));
+  root.append(el('h2', {}, 'Train an autoencoder'), el('div', { class: 'train-layout' }, settings, watch));
   setStatus('Choose a kind and press Train.', 'ready');
 
   const describe = () => {
@@ -93,13 +116,16 @@ export function mountTrain(root, mnist) {
 
   let model = null;
   let controller = null;
-  let trainedSteps = 0; // steps this model has trained here, all runs together
+  let trainedSteps = 0; // steps this model has taken, all runs together (as of its last save)
   let fromFile = false; // the model was loaded from a file in the Models panel
   const history = new Map(); // term -> values
   const shown = mnist.test.spread(8).pixels;
 
   function config() {
     const widths = hidden.value.split(/[ ,]+/).filter(Boolean).map(Number);
+    if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) {
+      throw new Error('hidden widths must be whole numbers separated by commas, such as “256” or “512, 128”');
+    }
     const k = kind.value;
     const w = Number(weight.value);
     return {
@@ -111,29 +137,42 @@ export function mountTrain(root, mnist) {
     };
   }
 
-  async function showReconstructions() {
+  const series = () => [...history].map(([name, values]) => ({ name: TERM_NAMES[name] ?? name, values }));
+  const penalties = Object.keys(TERM_NAMES).filter((t) => t !== 'reconstruction').map((t) => TERM_NAMES[t]);
+  const redrawChart = () => drawChart(chart, series(), { title: 'loss per training step', log: logScale.checked, right: penalties });
+  logScale.addEventListener('change', redrawChart);
+  // The chart follows its box on resize (a phone turned, a window narrowed).
+  new ResizeObserver(() => redrawChart()).observe(chart);
+
+  /** Redraw what the model does now: its reconstructions, and its latent map for a 2-D code. */
+  async function showModel() {
     const out = await model.reconstruct(shown);
     const both = new Float32Array(16 * mnist.size);
     both.set(Float32Array.from(shown, (v) => v / 255));
     both.set(out, 8 * mnist.size);
     drawGrid(samples, both, 16, mnist.cols, 8);
+    samples.dataset.draws = String(Number(samples.dataset.draws ?? 0) + 1);
+    mapFigure.hidden = model.latentSize !== 2;
+    if (model.latentSize === 2) drawLatentMap(map, await latentMap(model, mnist, 500), mnist.cols);
   }
 
   function showBackend() {
     backendUsed.textContent = model.backend === 'webgpu'
       ? `WebGPU (${model.adapterInfo?.description || model.adapterInfo?.vendor || 'adapter'}${model.adapterInfo?.isFallbackAdapter ? ', software fallback' : ''})`
       : 'CPU (WebAssembly)';
-    backendWhy.textContent = `Why: ${model.backendReason}.`;
+    backendWhy.textContent = `Why: ${reasonText(model)}.`;
   }
 
-  const savedNote = () => {
-    if (trainedSteps === 0) return fromFile ? 'as loaded from the file' : 'before any training';
-    return `after ${trainedSteps} training steps${fromFile ? ' of the loaded model' : ''}`;
+  const savedNote = (steps = trainedSteps) => {
+    if (steps === 0) return fromFile ? 'as loaded from the file' : 'before any training';
+    return `after ${steps} training steps${fromFile ? ' of the loaded model' : ''}`;
   };
 
-  /** Keep the model's weights as its last save (in memory). */
-  async function save() {
-    recordSave(TRAINED, await model.save(), savedNote());
+  /** "epoch 2/3 · step 17/63 · loss 171.2 (reconstruction 165.1 · KL 6.1)". */
+  function where(p) {
+    const terms = Object.entries(p.terms).map(([n, v]) => `${TERM_NAMES[n] ?? n} ${v.toFixed(2)}`).join(' · ');
+    const total = Math.ceil(p.until / p.stepsPerEpoch);
+    return `epoch ${p.epoch + 1}/${total} · step ${p.step}/${p.stepsPerEpoch} · loss ${p.loss.toFixed(2)} (${terms})`;
   }
 
   // The store replaces the trained model when one is loaded from a file (Models panel), or
@@ -165,62 +204,70 @@ export function mountTrain(root, mnist) {
         showBackend();
       }
       const images = data.value === 'mine' ? userImages() : mnist.train.pixels;
-      if (!images || images.length === 0) throw Object.assign(new Error('add images in the “Your images” panel first'), { code: 'INVALID_DATA' });
+      if (!images || images.length === 0) throw new Error('add images in the “Your images” panel first, or train on the MNIST digits');
+      const perEpoch = Math.ceil(images.length / model.inputSize / Number(batch.value));
+      // Epochs count from the model's first step: Resume trains on to the number of epochs
+      // asked for, and once that is reached, that many more.
+      let target = Number(epochs.value) * perEpoch;
+      if (target <= trainedSteps) target = (Math.ceil(trainedSteps / perEpoch) + Number(epochs.value)) * perEpoch;
+      const until = maxSteps.value ? Math.min(target, trainedSteps + Number(maxSteps.value)) : target;
       controller = new AbortController();
       stop.disabled = false;
-      setStatus('Training…', 'training');
-      const started = performance.now();
+      setStatus(trainedSteps > 0 ? `Training on from step ${trainedSteps}…` : 'Training…', 'training');
+      progress.value = trainedSteps / until;
       let lastDraw = 0;
-      let steps = 0; // steps of this run
+      let last = null;
       delete readout.dataset.firstLoss;
-      const training = model.train(images, {
-        epochs: Number(epochs.value), batchSize: Number(batch.value), learningRate: Number(lr.value), seed: 1,
-        maxSteps: maxSteps.value ? Number(maxSteps.value) : null,
-        signal: controller.signal,
-        onProgress: (p) => {
-          markUnsaved(TRAINED, ++steps);
-          readout.dataset.firstLoss ??= String(p.loss);
-          readout.dataset.loss = String(p.loss);
-          for (const [name, value] of Object.entries({ total: p.loss, ...p.terms })) {
-            if (!history.has(name)) history.set(name, []);
-            history.get(name).push(value);
-          }
-          const done = (p.epoch * p.stepsPerEpoch + p.step + 1) / (p.epochs * p.stepsPerEpoch);
-          progress.value = done;
-          const elapsed = (performance.now() - started) / 1000;
-          const left = done > 0 ? elapsed * (1 - done) / done : NaN;
-          const terms = Object.entries(p.terms).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(' · ');
-          readout.textContent = `epoch ${p.epoch + 1}/${p.epochs} · step ${p.step + 1}/${p.stepsPerEpoch} · loss ${p.loss.toFixed(2)} (${terms}) · ${p.samplesPerSecond.toFixed(0)} images/s · ${left.toFixed(0)} s left`;
-          if (performance.now() - lastDraw > 250) {
-            lastDraw = performance.now();
-            drawChart(chart, [...history].map(([name, values]) => ({ name, values })), { title: 'loss per step' });
-          }
-        },
-      });
+      delete readout.dataset.firstStep;
+      const finish = () => {
+        redrawChart();
+        if (last) readout.textContent = where(last);
+      };
       let result;
       try {
-        result = await training;
+        result = await trainLive(model, TRAINED, images, {
+          from: trainedSteps, until, batchSize: Number(batch.value), learningRate: Number(lr.value), seed: 1,
+          signal: controller.signal, note: savedNote,
+          between: showModel,
+          onProgress: (p) => {
+            last = p;
+            readout.dataset.firstLoss ??= String(p.loss);
+            readout.dataset.firstStep ??= String(p.done);
+            readout.dataset.loss = String(p.loss);
+            readout.dataset.step = String(p.done);
+            // A lone reconstruction term is the total itself (kinds without a penalty).
+            const values = Object.keys(p.terms).length > 1 ? { total: p.loss, ...p.terms } : { total: p.loss };
+            for (const [name, value] of Object.entries(values)) {
+              if (!history.has(name)) history.set(name, []);
+              history.get(name).push(value);
+            }
+            progress.value = p.done / p.until;
+            readout.textContent = `${where(p)} · ${(p.stepsPerSecond * Number(batch.value)).toFixed(0)} images/s · ${Math.max(0, p.secondsLeft).toFixed(0)} s left`;
+            if (performance.now() - lastDraw > 250) {
+              lastDraw = performance.now();
+              redrawChart();
+            }
+          },
+        });
       } catch (error) {
-        drawChart(chart, [...history].map(([name, values]) => ({ name, values })), { title: 'loss per step' });
-        // Other failures (DIVERGED, CALLBACK, ...) keep the last good weights: save them.
-        if (!['DEVICE_LOST', 'DISPOSED', 'BACKEND'].includes(error?.code)) {
-          trainedSteps += steps;
-          await save().catch(() => {});
-        }
+        if (error.done !== undefined && !['DEVICE_LOST', 'DISPOSED', 'BACKEND'].includes(error?.code)) trainedSteps = error.done;
+        finish();
         throw error;
+      } finally {
+        stop.disabled = true;
       }
-      trainedSteps += result.steps;
-      await save();
-      drawChart(chart, [...history].map(([name, values]) => ({ name, values })), { title: 'loss per step' });
-      await showReconstructions();
+      trainedSteps = result.done;
+      finish();
+      await showModel();
       resume.disabled = false;
-      setStatus(result.cancelled ? `Stopped after ${result.steps} steps: press Resume to go on.` : `Done: ${result.steps} steps.`, 'done');
+      const at = last ? ` (epoch ${last.epoch + 1}, step ${last.step})` : '';
+      const steps = `${result.steps} step${result.steps === 1 ? '' : 's'}`;
+      setStatus(result.cancelled ? `Stopped after ${steps}${at}: press Resume to go on from there.` : `Done: ${steps}.`, 'done');
     });
-    stop.disabled = true;
   }
 
   train.addEventListener('click', () => run(true));
   resume.addEventListener('click', () => run(false));
   stop.addEventListener('click', () => controller?.abort());
-  drawChart(chart, [], { title: 'loss per step' });
+  redrawChart();
 }
