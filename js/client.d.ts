@@ -1,7 +1,4 @@
-import type {
-  AdapterInfo, CreateOptions, Corruption, ImageInput, InpaintOptions, InterpolateOptions, LoadOptions,
-  ModelConfig, SampleOptions, TrainHistory, TrainOptions,
-} from './index.js';
+import type { Autoencoder, Corruption, CreateOptions, ImageInput, LoadOptions, ModelConfig } from './index.js';
 
 export * from './index.js';
 
@@ -14,29 +11,17 @@ export class AutoencoderWorkerHost {
 
 export interface WorkerOptions { worker?: AutoencoderWorkerHost }
 
+/** What the worker class shares with `Autoencoder` as it is: its properties and async methods. */
+type Shared = Omit<Autoencoder, 'corrupt' | 'dispose' | typeof Symbol.dispose>;
+
 /** The `Autoencoder` API, run in a dedicated Web Worker. Errors carry the same `code`s. */
+export interface WorkerAutoencoder extends Shared {}
 export class WorkerAutoencoder implements Disposable, AsyncDisposable {
+  private constructor();
   static create(config?: ModelConfig, options?: CreateOptions & WorkerOptions): Promise<WorkerAutoencoder>;
-  static load(bytes: Uint8Array, options?: LoadOptions & WorkerOptions): Promise<WorkerAutoencoder>;
-  readonly backend: 'webgpu' | 'cpu';
-  readonly adapterInfo: AdapterInfo | null;
-  readonly backendReason: string;
-  readonly config: Required<ModelConfig>;
-  readonly latentSize: number;
-  readonly inputSize: number;
-  readonly inputShape: [number, number, number];
-  readonly busy: boolean;
-  readonly disposed: boolean;
-  train(data: ImageInput, options?: TrainOptions): Promise<TrainHistory>;
-  save(): Promise<Uint8Array>;
-  encode(images: ImageInput): Promise<Float32Array>;
-  decode(codes: Float32Array): Promise<Float32Array>;
-  reconstruct(images: ImageInput): Promise<Float32Array>;
-  denoise(images: ImageInput): Promise<Float32Array>;
+  static load(bytes: Uint8Array | ArrayBuffer, options?: LoadOptions & WorkerOptions): Promise<WorkerAutoencoder>;
+  /** As `Autoencoder.corrupt`, but asynchronous (it runs in the worker). */
   corrupt(images: ImageInput, corruption: Corruption, seed?: number): Promise<Float32Array>;
-  sample(n: number, options?: SampleOptions): Promise<Float32Array>;
-  inpaint(images: ImageInput, mask: Float32Array | Uint8Array, options?: InpaintOptions): Promise<Float32Array>;
-  interpolate(a: ImageInput, b: ImageInput, steps: number, options?: InterpolateOptions): Promise<Float32Array>;
   /** Free the model (and its own worker); a running `train` rejects with `DISPOSED`. */
   dispose(): Promise<void>;
   [Symbol.dispose](): void;
