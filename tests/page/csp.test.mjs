@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPage, png } from './helpers.mjs';
+import { openPage, png, PRETRAINED_COUNT } from './helpers.mjs';
 import { STRICT_CSP } from '../../scripts/serve.mjs';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
@@ -78,7 +78,7 @@ test('the page is served with the strict policy', () => {
 
 test('under the policy: pretrained models load, and every panel draws its pixels', { timeout: 300_000 }, async () => {
   await open('models');
-  await page.waitForFunction(() => document.querySelectorAll('#panel-models .model-list li').length === 4);
+  await page.waitForFunction((n) => document.querySelectorAll('#panel-models .model-list li').length === n, PRETRAINED_COUNT);
   for (const [id, canvas] of [
     ['denoise', 'figure canvas:not(.sketch) >> nth=1'],
     ['inpaint', 'figure canvas:not(.sketch) >> nth=1'],

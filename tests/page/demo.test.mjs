@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startDemo, png } from './helpers.mjs';
+import { startDemo, png, PRETRAINED_COUNT } from './helpers.mjs';
 
 let demo;
 let page;
@@ -260,7 +260,7 @@ test('the panels run the pretrained models on WebGPU too', { timeout: 300_000 },
 
 test('models: pretrained models are listed; a model saves to a file and loads back', { timeout: 120_000 }, async () => {
   await open('models');
-  await page.waitForFunction(() => document.querySelectorAll('#panel-models .model-list li').length === 4);
+  await page.waitForFunction((n) => document.querySelectorAll('#panel-models .model-list li').length === n, PRETRAINED_COUNT);
   await panel('models').getByLabel('Model', { exact: true }).selectOption('vae-2d');
   const [download] = await Promise.all([page.waitForEvent('download'), panel('models').getByRole('button', { name: 'Save to a file' }).click()]);
   const path = await download.path();

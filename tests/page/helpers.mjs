@@ -12,6 +12,9 @@ import { serve } from '../../scripts/serve.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const flags = JSON.parse(readFileSync(join(root, 'webdriver.json'), 'utf8'))['goog:chromeOptions'].args;
 
+/// How many pretrained models the demo lists (www/models/manifest.json).
+export const PRETRAINED_COUNT = JSON.parse(readFileSync(join(root, 'www', 'models', 'manifest.json'), 'utf8')).length;
+
 export function startDemo(options) {
   return openPage(join(root, 'dist'), options);
 }
