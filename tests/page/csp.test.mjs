@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPage, png, PRETRAINED_COUNT } from './helpers.mjs';
+import { openPage, png, PRETRAINED_COUNT, demoPanels } from './helpers.mjs';
 import { STRICT_CSP } from '../../scripts/serve.mjs';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
@@ -46,21 +46,7 @@ after(async () => {
   await demo?.close();
 });
 
-const panel = (id) => page.locator(`#panel-${id}`);
-
-async function open(id) {
-  await page.click(`#tab-${id}`);
-  await page.waitForSelector(`#panel-${id}:not([hidden])`);
-}
-
-async function settled(id, timeout = 120_000) {
-  await page.waitForFunction((id) => {
-    const s = document.querySelector(`#panel-${id}`).dataset.state;
-    return s && !['starting', 'training', 'busy'].includes(s);
-  }, id, { timeout });
-  const state = await panel(id).getAttribute('data-state');
-  assert.notEqual(state, 'error', await panel(id).locator('.status').textContent());
-}
+const { panel, open, settled } = demoPanels(() => page);
 
 /** The spread of a canvas's gray values (0 when blank). */
 function spread(locator) {

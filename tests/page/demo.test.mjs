@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startDemo, png, PRETRAINED_COUNT } from './helpers.mjs';
+import { startDemo, png, PRETRAINED_COUNT, demoPanels } from './helpers.mjs';
 
 let demo;
 let page;
@@ -21,32 +21,7 @@ after(async () => {
   await demo.close();
 });
 
-const panel = (id) => page.locator(`#panel-${id}`);
-
-async function open(id) {
-  await page.click(`#tab-${id}`);
-  await page.waitForSelector(`#panel-${id}:not([hidden])`);
-}
-
-async function settled(id, timeout = 120_000) {
-  await page.waitForFunction((id) => {
-    const s = document.querySelector(`#panel-${id}`).dataset.state;
-    return s && !['starting', 'training', 'busy'].includes(s);
-  }, id, { timeout });
-  const state = await panel(id).getAttribute('data-state');
-  assert.notEqual(state, 'error', await panel(id).locator('.status').textContent());
-}
-
-/** Gray values of a canvas and their spread (0 for a blank canvas). */
-async function pixels(locator) {
-  return locator.evaluate((canvas) => {
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    const values = Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]);
-    let [lo, hi] = [255, 0];
-    for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    return { values, spread: hi - lo };
-  });
-}
+const { panel, open, settled, pixels } = demoPanels(() => page);
 
 async function screenshot(id) {
   await panel(id).screenshot({ path: `test-results/panel-${id}.png` });

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startDemo } from './helpers.mjs';
+import { startDemo, demoPanels } from './helpers.mjs';
 
 let demo;
 let page;
@@ -56,24 +56,8 @@ after(async () => {
   await demo.close();
 });
 
-const panel = (id) => page.locator(`#panel-${id}`);
+const { panel, open, pixels } = demoPanels(() => page);
 const banner = () => page.locator('#device-lost');
-
-async function open(id) {
-  await page.click(`#tab-${id}`);
-  await page.waitForSelector(`#panel-${id}:not([hidden])`);
-}
-
-/** Gray values of a canvas and their spread (0 for a blank canvas). */
-async function pixels(locator) {
-  return locator.evaluate((canvas) => {
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    const values = Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]);
-    let [lo, hi] = [255, 0];
-    for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    return { values, spread: hi - lo };
-  });
-}
 
 /** Elements of the header and the banner that stick out of a `width` px wide window. */
 function sticksOut(p, width) {

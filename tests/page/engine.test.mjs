@@ -5,7 +5,7 @@
 // before the page loads), so the tests count the runs themselves, not what the page says.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDemo, png } from './helpers.mjs';
+import { startDemo, png, demoPanels } from './helpers.mjs';
 
 let demo;
 let page;
@@ -41,29 +41,9 @@ after(async () => {
   await demo.close();
 });
 
-const panel = (id) => page.locator(`#panel-${id}`);
+const { panel, open, settled, pixels } = demoPanels(() => page);
 const calls = (method) => page.evaluate((m) => window.__calls.filter((c) => c.method === m), method);
 const resetCalls = () => page.evaluate(() => { window.__calls.length = 0; });
-
-async function open(id) {
-  await page.click(`#tab-${id}`);
-  await page.waitForSelector(`#panel-${id}:not([hidden])`);
-}
-
-async function settled(id, timeout = 120_000) {
-  await page.waitForFunction((id) => {
-    const s = document.querySelector(`#panel-${id}`).dataset.state;
-    return s && !['starting', 'training', 'busy'].includes(s);
-  }, id, { timeout });
-  assert.notEqual(await panel(id).getAttribute('data-state'), 'error', await panel(id).locator('.status').textContent());
-}
-
-async function pixels(locator) {
-  return locator.evaluate((canvas) => {
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    return Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]);
-  });
-}
 
 test('four pretrained models in four panels share one worker (one copy of the module)', { timeout: 240_000 }, async () => {
   await page.selectOption('#backend', 'cpu');

@@ -72,6 +72,40 @@ export function installPackage() {
   return project;
 }
 
+/// The demo's panels, driven as a user drives them, for tests that hold `page` in a variable set
+/// later (hence the getter): `panel(id)`, its element; `open(id)`, click its tab; `settled(id,
+/// timeout)`, wait until it is idle (and, with `failOnError`, fail if it shows an error);
+/// `pixels(canvas)`, the gray values of a canvas with its size and their spread (0 when blank).
+export function demoPanels(getPage, { failOnError = true } = {}) {
+  const panel = (id) => getPage().locator(`#panel-${id}`);
+  return {
+    panel,
+    async open(id) {
+      await getPage().click(`#tab-${id}`);
+      await getPage().waitForSelector(`#panel-${id}:not([hidden])`);
+    },
+    async settled(id, timeout = 120_000) {
+      await getPage().waitForFunction((id) => {
+        const s = document.querySelector(`#panel-${id}`).dataset.state;
+        return s && !['starting', 'training', 'busy'].includes(s);
+      }, id, { timeout });
+      if (failOnError) {
+        const state = await panel(id).getAttribute('data-state');
+        if (state === 'error') throw new Error(`${id}: ${await panel(id).locator('.status').textContent()}`);
+      }
+    },
+    pixels(locator) {
+      return locator.evaluate((canvas) => {
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        const values = Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]);
+        let [lo, hi] = [255, 0];
+        for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        return { width: canvas.width, height: canvas.height, values, spread: hi - lo };
+      });
+    },
+  };
+}
+
 /// Gray values of a canvas, read in the page.
 export function canvasPixels(page, selector) {
   return page.$eval(selector, (canvas) => {

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { startDemo, grayPng, png } from './helpers.mjs';
+import { startDemo, grayPng, png, demoPanels } from './helpers.mjs';
 import { parseMnist } from '../../www/mnist.js';
 
 const SHOTS = 'test-results/screenshots';
@@ -29,27 +29,7 @@ after(async () => {
   await demo.close();
 });
 
-const panel = (id) => page.locator(`#panel-${id}`);
-
-async function open(id) {
-  await page.click(`#tab-${id}`);
-  await page.waitForSelector(`#panel-${id}:not([hidden])`);
-}
-
-async function settled(id, timeout = 120_000) {
-  await page.waitForFunction((id) => {
-    const s = document.querySelector(`#panel-${id}`).dataset.state;
-    return s && !['starting', 'training', 'busy'].includes(s);
-  }, id, { timeout });
-}
-
-/** Gray values of a canvas, with its size. */
-function pixels(locator) {
-  return locator.evaluate((canvas) => {
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    return { width: canvas.width, height: canvas.height, values: Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]) };
-  });
-}
+const { panel, open, settled, pixels } = demoPanels(() => page, { failOnError: false });
 
 const spread = ({ values }) => Math.max(...values) - Math.min(...values);
 
