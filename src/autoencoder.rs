@@ -19,6 +19,9 @@ pub use crate::codes::CodeDistribution;
 /// Rows per forward pass at inference, to bound memory on large inputs.
 const INFER_CHUNK: usize = 1024;
 
+/// Most images encoded to fit the code distribution after training (non-variational kinds).
+const FIT_CODES_FROM: usize = 2048;
+
 pub struct Autoencoder {
     config: ModelConfig,
     /// The device tensors live on, without autodiff.
@@ -112,8 +115,19 @@ impl Autoencoder {
         result
     }
 
+    /// The Gaussian of the codes of (at most `FIT_CODES_FROM` of, evenly spaced) `images`: a
+    /// mean and deviation per code unit are well estimated from a couple of thousand codes, and
+    /// encoding the whole training set after every `train` call cost more than short calls did.
     async fn fit_codes(&self, images: &Images) -> Result<CodeDistribution> {
-        let codes = self.encode(images).await?; // [n, latent]
+        let codes = if images.len() > FIT_CODES_FROM {
+            let step = images.len() as f64 / FIT_CODES_FROM as f64;
+            let picks: Vec<usize> = (0..FIT_CODES_FROM)
+                .map(|i| (i as f64 * step) as usize)
+                .collect();
+            self.encode(&images.subset(&picks)).await?
+        } else {
+            self.encode(images).await?
+        }; // [n, latent]
         Ok(CodeDistribution::fit(&codes, self.config.latent))
     }
 
