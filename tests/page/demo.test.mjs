@@ -2,7 +2,7 @@
 // blank, and its interaction changes the output. A screenshot of each panel goes to test-results/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { startDemo, png } from './helpers.mjs';
 
 let demo;
@@ -260,7 +260,9 @@ test('the panels run the pretrained models on WebGPU too', { timeout: 300_000 },
 
 test('models: pretrained models are listed; a model saves to a file and loads back', { timeout: 120_000 }, async () => {
   await open('models');
-  await page.waitForFunction(() => document.querySelectorAll('#panel-models .model-list li').length === 4);
+  // One line per model of the manifest (the MNIST models and the segmenter).
+  const count = JSON.parse(readFileSync(new URL('../../www/models/manifest.json', import.meta.url), 'utf8')).length;
+  await page.waitForFunction((n) => document.querySelectorAll('#panel-models .model-list li').length === n, count);
   await panel('models').getByLabel('Model', { exact: true }).selectOption('vae-2d');
   const [download] = await Promise.all([page.waitForEvent('download'), panel('models').getByRole('button', { name: 'Save to a file' }).click()]);
   const path = await download.path();
