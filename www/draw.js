@@ -78,9 +78,12 @@ const format = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? St
  * A line chart of named series ({ name, values, color? }) against steps, with a legend. The
  * series named in `right` get an axis of their own on the right (a small penalty term beside a
  * large total would be a flat line on a shared axis). Linear axes by default, so that a loss
- * falling from 551 to 171 looks like the fall it is; `log` for log axes. Redrawn from scratch.
+ * falling from 551 to 171 looks like the fall it is; `log` for log axes. The legend sits over the
+ * top right of the plot, or above it (`legend: 'above'`, and always on a narrow chart, where it
+ * would cover the curves). `floor`: the left axis goes down to it at least (0 for a score). Redrawn
+ * from scratch.
  */
-export function drawChart(canvas, series, { xLabel = 'training step', title = '', log = false, right = [] } = {}) {
+export function drawChart(canvas, series, { xLabel = 'training step', title = '', log = false, right = [], legend: legendAt = 'over', floor = null } = {}) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || 600;
   const height = canvas.clientHeight || 260;
@@ -93,9 +96,23 @@ export function drawChart(canvas, series, { xLabel = 'training step', title = ''
   const sides = { left: series.filter((s) => !right.includes(s.name)), right: series.filter((s) => right.includes(s.name)) };
   const twin = sides.right.some((s) => s.values.length > 0) && sides.left.some((s) => s.values.length > 0);
   const narrow = width < 480;
-  // On a narrow chart the legend goes above the plot (one line per series), not over the curves.
-  const pad = { left: 56, right: twin ? 52 : 16, top: narrow ? 30 + 18 * series.length : 30, bottom: 42 };
   g.font = `${narrow ? 13 : 15}px system-ui, sans-serif`;
+  const labelOf = (s) => (twin ? `${s.name} (${right.includes(s.name) ? 'right' : 'left'} axis)` : s.name);
+  // A legend above the plot: on a narrow chart one line per series (not over the curves); on a
+  // wide one, when asked, the keys side by side. `keys`: where each key goes.
+  let keys = null;
+  if (narrow) keys = series.map((s, k) => ({ x: 56, y: 30 + k * 18 }));
+  else if (legendAt === 'above') {
+    let [x, y] = [56, 30];
+    keys = series.map((s) => {
+      const w = g.measureText(labelOf(s)).width + 40;
+      if (x + w > width - 16 && x > 56) [x, y] = [56, y + 20];
+      const at = { x, y };
+      x += w;
+      return at;
+    });
+  }
+  const pad = { left: 56, right: twin ? 52 : 16, top: keys?.length ? Math.max(...keys.map((k) => k.y)) + 18 : 30, bottom: 42 };
   g.fillStyle = '#1b1f24';
   g.textBaseline = 'alphabetic';
   if (title) g.fillText(title, pad.left, 19);
@@ -111,7 +128,7 @@ export function drawChart(canvas, series, { xLabel = 'training step', title = ''
   const x = (i) => pad.left + (i / (n - 1)) * (width - pad.left - pad.right);
   const plotBottom = height - pad.bottom;
   // One y scale per side: its range, ticks and mapping.
-  const scale = (list) => {
+  const scale = (list, least = null) => {
     const all = list.flatMap((s) => s.values).filter(usable);
     if (all.length === 0) return null;
     let lo = all.reduce((a, b) => Math.min(a, b));
@@ -125,10 +142,11 @@ export function drawChart(canvas, series, { xLabel = 'training step', title = ''
     lo -= span * 0.04;
     hi += span * 0.04;
     if (all.every((v) => v >= 0) && lo < 0) lo = 0;
+    if (least !== null) lo = Math.min(lo, least);
     const marks = ticks(lo, hi);
     return { ticks: marks, y: (v) => pad.top + (1 - (v - lo) / (hi - lo)) * (plotBottom - pad.top) };
   };
-  const scales = { left: scale(twin ? sides.left : series), right: twin ? scale(sides.right) : null };
+  const scales = { left: scale(twin ? sides.left : series, floor), right: twin ? scale(sides.right) : null };
   // Grid lines and tick labels.
   g.lineWidth = 1;
   for (const side of ['left', 'right']) {
@@ -186,14 +204,14 @@ export function drawChart(canvas, series, { xLabel = 'training step', title = ''
       started = true;
     });
     g.stroke();
-    legend.push({ color, text: twin ? `${s.name} (${right.includes(s.name) ? 'right' : 'left'} axis)` : s.name });
+    legend.push({ color, text: labelOf(s) });
   });
-  if (narrow) {
+  if (keys) {
     legend.forEach((l, k) => {
       g.fillStyle = l.color;
-      g.fillRect(pad.left, 30 + k * 18, 16, 4);
+      g.fillRect(keys[k].x, keys[k].y, 16, 4);
       g.fillStyle = '#1b1f24';
-      g.fillText(l.text, pad.left + 22, 36 + k * 18);
+      g.fillText(l.text, keys[k].x + 22, keys[k].y + 6);
     });
     return;
   }

@@ -8,6 +8,7 @@ import { reasonText } from './messages.js';
 import { mountTrain } from './panels/train.js';
 import { mountDenoise } from './panels/denoise.js';
 import { mountInpaint } from './panels/inpaint.js';
+import { mountSegment } from './panels/segment.js';
 import { mountInterpolate } from './panels/interpolate.js';
 import { mountSample } from './panels/sample.js';
 import { mountImages } from './panels/images.js';
@@ -17,6 +18,7 @@ const PANELS = [
   ['train', 'Train', mountTrain],
   ['denoise', 'Denoise', mountDenoise],
   ['inpaint', 'Inpaint', mountInpaint],
+  ['segment', 'Segment', mountSegment],
   ['interpolate', 'Interpolate', mountInterpolate],
   ['sample', 'Sample', mountSample],
   ['images', 'Your images', mountImages],

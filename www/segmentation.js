@@ -76,6 +76,21 @@ function paste(input, mask, digit, side, { scale, dx, dy, ink }) {
  * strokes and 0 elsewhere.
  */
 export function pair(digit, side, random, other = () => digit) {
+  const input = clutter(side, random, other);
+  // The digit, scaled by 0.7..1 about its centre and shifted by up to 3 pixels.
+  const target = new Float32Array(side * side);
+  paste(input, target, digit, side, {
+    scale: 0.7 + 0.3 * random(), dx: (random() - 0.5) * 6, dy: (random() - 0.5) * 6, ink: 0.75 + 0.25 * random(),
+  });
+  return { input, target };
+}
+
+/**
+ * The clutter of a pair without its digit (`side * side` floats in [0, 1]): a background, pieces
+ * of one or two digits from `other()` near the edges, and loose strokes. The Segment panel puts it
+ * behind a drawing ("Add clutter"); `pair` draws the digit on it.
+ */
+export function clutter(side, random, other) {
   const input = background(side, random);
   // One or two smaller digits whose centres sit near the edges, so that pieces of them show.
   const distractors = 1 + Math.floor(random() * 2);
@@ -92,12 +107,7 @@ export function pair(digit, side, random, other = () => digit) {
     const [angle, length] = [random() * Math.PI * 2, 4 + random() * 8];
     stroke(input, side, [x, y, x + Math.cos(angle) * length, y + Math.sin(angle) * length], 0.7 + 0.3 * random());
   }
-  // The digit, scaled by 0.7..1 about its centre and shifted by up to 3 pixels.
-  const target = new Float32Array(side * side);
-  paste(input, target, digit, side, {
-    scale: 0.7 + 0.3 * random(), dx: (random() - 0.5) * 6, dy: (random() - 0.5) * 6, ink: 0.75 + 0.25 * random(),
-  });
-  return { input, target };
+  return input;
 }
 
 /**

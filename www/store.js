@@ -16,6 +16,8 @@ import { AutoencoderWorkerHost, WorkerAutoencoder } from 'autoencoders/worker';
 
 export const TRAINED = 'trained';
 export const TUNED = 'tuned';
+/** The segmentation model the user trains in the Segment panel (only that panel lists it). */
+export const SEGMENTED = 'segmented';
 
 const models = new Map(); // name -> Promise<WorkerAutoencoder>
 const saves = new Map(); // name -> { bytes, note, unsaved }: the model's last save()
@@ -44,6 +46,7 @@ export async function pretrained() {
 export function modelLabel(name) {
   if (name === TRAINED) return 'your trained model';
   if (name === TUNED) return 'your fine-tuned model';
+  if (name === SEGMENTED) return 'your segmentation model';
   return name;
 }
 
@@ -109,14 +112,14 @@ function release(model) {
 
 /**
  * Run models on another backend from now on: pretrained models already loaded are released and
- * load again, from their last save, on the new backend when next used (the trained and
- * fine-tuned models keep their backend).
+ * load again, from their last save, on the new backend when next used (the models the user
+ * trained or fine-tuned keep their backend).
  */
 export function setBackend(name) {
   if (name === backend) return;
   backend = name;
   for (const [key, loading] of [...models]) {
-    if (key === TRAINED || key === TUNED) continue;
+    if (key === TRAINED || key === TUNED || key === SEGMENTED) continue;
     models.delete(key);
     loading.then(release).catch(() => {});
   }
@@ -132,6 +135,7 @@ export function getModel(name) {
   if (!models.has(name)) {
     if (name === TRAINED) return Promise.reject(new Error('no model trained yet: train one in the Train panel'));
     if (name === TUNED) return Promise.reject(new Error('no model fine-tuned yet: fine-tune one in the “Your images” panel'));
+    if (name === SEGMENTED) return Promise.reject(new Error('no segmentation model trained yet: press “Train from scratch”'));
     const loading = (async () => {
       if (!saves.has(name)) {
         const entry = (await pretrained()).find((m) => m.name === name);

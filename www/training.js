@@ -21,14 +21,15 @@ export const imageCount = (data, inputSize) => data.length / inputSize;
  * from `from` (the steps it has taken so far), in slices of about `every` ms (longer when
  * drawing between them is slow).
  *
- * Options: `batchSize`, `learningRate`, `seed`, `signal` (Stop), `onProgress(p)` with
+ * Options: `batchSize`, `learningRate`, `seed`, `targets` (paired training: the image each one of
+ * `data` should become), `signal` (Stop), `onProgress(p)` with
  * `{ done, until, epoch, step, stepsPerEpoch, loss, terms, stepsPerSecond, secondsLeft }` after
  * every step (`done` is the model's step count, 1-based step and epoch counting from 0),
  * `between()` awaited between slices (draw what the model does now), `note(done)` for the save.
  * Resolves with `{ steps, done, cancelled }`; on failure the error carries `steps` (taken by
  * this run before it), and the weights kept by the library are saved unless the model is gone.
  */
-export async function trainLive(model, name, data, { from, until, batchSize, learningRate, seed = 1, signal, onProgress, between, note, every = 1000 }) {
+export async function trainLive(model, name, data, { from, until, batchSize, learningRate, seed = 1, targets, signal, onProgress, between, note, every = 1000 }) {
   const stepsPerEpoch = Math.ceil(imageCount(data, model.inputSize) / batchSize);
   const started = performance.now();
   let done = from;
@@ -47,7 +48,7 @@ export async function trainLive(model, name, data, { from, until, batchSize, lea
       try {
         const result = await model.train(data, {
           epochs: Math.ceil(remaining / stepsPerEpoch), maxSteps: remaining, batchSize, learningRate,
-          seed: seed + at, signal: slice.signal,
+          seed: seed + at, signal: slice.signal, ...(targets ? { targets } : {}),
           onProgress: (p) => {
             done = at + p.globalStep;
             steps += 1;

@@ -81,9 +81,9 @@ export function modelView(root, preferred, { choices = modelChoices } = {}) {
   return {
     picker,
     refresh,
-    /** Put the panel's status line here (at the end of `root`); returns its setter. */
-    attach() {
-      setStatus = status(root);
+    /** Put the panel's status line here (at the end of `into`, `root` by default); returns its setter. */
+    attach(into = root) {
+      setStatus = status(root, into);
       return setStatus;
     },
     channel(work) {

@@ -247,7 +247,7 @@ test('models: pretrained models are listed; a model saves to a file and loads ba
 
 test('every panel is reachable with the keyboard', async () => {
   await page.focus('#tab-train');
-  for (const id of ['denoise', 'inpaint', 'interpolate', 'sample', 'images', 'models']) {
+  for (const id of ['denoise', 'inpaint', 'segment', 'interpolate', 'sample', 'images', 'models']) {
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.evaluate(() => document.activeElement.id), `tab-${id}`);
     assert.equal(await page.isVisible(`#panel-${id}`), true);
