@@ -52,6 +52,7 @@ export class AutoencoderWorkerHost {
       if ('progress' in data) return this.#callback(data.id, call, 'onProgress', data.progress);
       if ('epoch' in data) return this.#callback(data.id, call, 'onEpoch', data.epoch);
       this.pending.delete(data.id);
+      call.release();
       if (call.callbackError) call.reject(call.callbackError);
       else if (data.error) call.reject(rebuildError(data.error));
       else call.resolve(data.result);
@@ -79,7 +80,10 @@ export class AutoencoderWorkerHost {
   }
 
   #settleAll(error) {
-    for (const call of this.pending.values()) call.reject(error);
+    for (const call of this.pending.values()) {
+      call.release();
+      call.reject(error);
+    }
     this.pending.clear();
   }
 
@@ -96,11 +100,12 @@ export class AutoencoderWorkerHost {
         reject(codedError('INVALID_DATA', `an argument of ${method}() cannot be sent to the worker: ${error.message}`, error));
         return;
       }
-      this.pending.set(id, { resolve, reject, onProgress, onEpoch });
-      if (signal) {
-        // Posted after the call itself, so the worker always knows the call it aborts.
-        if (!signal.aborted) signal.addEventListener('abort', () => this.worker.postMessage({ id, method: 'abort' }), { once: true });
-      }
+      // Posted after the call itself, so the worker always knows the call it aborts; the
+      // listener goes when the call settles (a long-lived signal would otherwise keep them all).
+      const abort = () => this.worker.postMessage({ id, method: 'abort' });
+      if (signal && !signal.aborted) signal.addEventListener('abort', abort, { once: true });
+      const release = () => signal?.removeEventListener('abort', abort);
+      this.pending.set(id, { resolve, reject, onProgress, onEpoch, release });
     });
   }
 
