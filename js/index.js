@@ -50,6 +50,11 @@ export default function init(options) {
       inFlight.clear();
     });
     return exports;
+  }, (error) => {
+    // Not started (the .wasm could not be fetched or compiled): a later call may try again.
+    started = null;
+    const said = error instanceof Error ? error.message : String(error);
+    throw codedError('BACKEND', `the autoencoders module could not be loaded (${said}); check that autoencoders_bg.wasm is served beside the package's JavaScript`, error);
   });
   return started;
 }

@@ -193,7 +193,13 @@ pub fn count(value: &JsValue, what: &str) -> JsResult<usize> {
             &format!("{what} is required (a whole number)"),
         )
     })?;
-    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    // usize is 32 bits on wasm: a larger count is refused here, with the value as given.
+    usize::try_from(n).map_err(|_| {
+        js_error(
+            "INVALID_CONFIG",
+            &format!("{what} is far too large, got {n}"),
+        )
+    })
 }
 
 /// Plain JS objects (maps become objects, not `Map`s).

@@ -98,6 +98,7 @@ const CASES = [
   ['sample: no count', (m) => m.sample(), 'INVALID_CONFIG', /n is required/],
   ['sample: NaN', (m) => m.sample(NaN), 'INVALID_CONFIG', /NaN/],
   ['sample: a billion', (m) => m.sample(1e9), 'INVALID_CONFIG', /1000000000/],
+  ['sample: ten billion (past 32 bits)', (m) => m.sample(1e10), 'INVALID_CONFIG', /10000000000/],
   ['sample: fractional seed', (m) => m.sample(2, { seed: 1.5 }), 'INVALID_CONFIG', /seed/],
   ['sample: misspelt option', (m) => m.sample(2, { sed: 1 }), 'INVALID_CONFIG', /sed/],
   // inpaint
