@@ -6,7 +6,8 @@
 // Models live here, addressed by a handle; typed-array results are transferred, not copied.
 import init, { Autoencoder } from './index.js';
 
-const ready = init();
+// Start loading the module now; each call awaits it (and retries if this attempt failed).
+init().catch(() => {});
 const models = new Map();
 const aborts = new Map();
 let nextHandle = 1;
@@ -78,7 +79,7 @@ self.onmessage = async ({ data: { id, method, args = [], aborted = false } }) =>
     aborts.set(id, controller);
   }
   try {
-    await ready;
+    await init();
     const fn = methods[method];
     if (!fn) throw new Error(`unknown method ${method}`);
     const result = method === 'train' ? await fn(id, ...args) : await fn(...args);
