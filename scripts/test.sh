@@ -9,7 +9,7 @@ log "formatting (cargo fmt --check)"
 cargo fmt --check
 
 log "native tests (cargo test)"
-cargo test --all-targets -- --skip hostile_checkpoints
+cargo test --all-targets --features cli -- --skip hostile_checkpoints
 log "checkpoint fuzzing for \${AE_FUZZ_SECONDS:-20} s (it prints how many inputs it tried)"
 cargo test --test checkpoint_fuzz -- --nocapture 2>&1 | grep -E "checkpoint fuzz|test result|panicked|FAILED|AE_FUZZ"
 

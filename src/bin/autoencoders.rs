@@ -3,10 +3,10 @@
 //! (burn's Flex) always, on a GPU with `--features gpu` (wgpu: Vulkan, Metal, DX12) or
 //! `--features cuda`, and writes a file that `Autoencoder.load` opens in a page.
 //!
-//!     cargo run --release --bin autoencoders -- train \
+//!     cargo run --release --features cli --bin autoencoders -- train \
 //!         --config '{"kind":"variational","hidden":[400],"latent":20}' --data mnist --epochs 10 --out vae.ae
-//!     cargo run --release --bin autoencoders -- train --config model.json --data ./my-photos --out mine.ae
-//!     cargo run --release --bin autoencoders -- encode --model mine.ae --data ./my-photos --count 4
+//!     cargo run --release --features cli --bin autoencoders -- train --config model.json --data ./my-photos --out mine.ae
+//!     cargo run --release --features cli --bin autoencoders -- encode --model mine.ae --data ./my-photos --count 4
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
