@@ -23,17 +23,30 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
 }
 
 /// A failed readback as the core's error. A device lost while the read was in flight can fail it
-/// with a plain mapping error before the device reports itself poisoned, so a non-poisoned
-/// failure is checked with a one-value read: if that finds the device poisoned, it is `DeviceLost`.
+/// with a plain mapping error before the device reports itself poisoned (on WebGPU the loss is
+/// announced by a callback that may come after the failed map), so a non-poisoned failure is
+/// checked with a one-value read of a fresh tensor: if even that cannot be read, the device is
+/// gone whatever it says about itself, and it is `DeviceLost`. A failure that the probe survives
+/// (e.g. no memory for one large staging buffer) stays `Backend`.
 async fn failed_readback(error: ExecutionError, device: &Device) -> AeError {
     let error = execution_error(error);
-    if matches!(error, AeError::DeviceLost(_)) {
+    let AeError::Backend(said) = &error else {
         return error;
-    }
-    let probe = Tensor::<1>::zeros([1], device).into_data_async().await;
-    match probe.map_err(execution_error) {
-        Err(lost @ AeError::DeviceLost(_)) => lost,
-        _ => error,
+    };
+    match Tensor::<1>::zeros([1], device).into_data_async().await {
+        Ok(_) => error,
+        Err(probe) => match execution_error(probe) {
+            lost @ AeError::DeviceLost(_) => lost,
+            _ => {
+                // The innermost cause is the driver's own words (e.g. a buffer that could not be mapped).
+                let cause = said
+                    .lines()
+                    .map(str::trim)
+                    .rfind(|l| !l.is_empty())
+                    .unwrap_or(said);
+                AeError::DeviceLost(format!("the device no longer answers: {cause}"))
+            }
+        },
     }
 }
 
