@@ -1,5 +1,6 @@
 //! Image batches: `n` images of `[channels, height, width]`, values in [0, 1], stored row-major
-//! as `[n, c * h * w]`. Conversions from u8 pixels, the bundled MNIST asset, and the fixed split.
+//! as `[n, c * h * w]`. Conversions from u8 pixels, the bundled MNIST and colour emoji assets, and
+//! their fixed splits.
 
 use crate::error::{AeError, Result};
 use crate::rng::SeededRng;
@@ -84,6 +85,36 @@ impl Images {
             out.extend_from_slice(self.image(i));
         }
         out
+    }
+
+    /// The same images mirrored left to right (a cheap augmentation for small training sets).
+    pub fn mirrored(&self) -> Images {
+        let [channels, height, width] = self.shape;
+        let mut values = self.values.clone();
+        for row in values.chunks_exact_mut(width) {
+            row.reverse();
+        }
+        debug_assert_eq!(values.len(), self.len * channels * height * width);
+        Images {
+            values,
+            shape: self.shape,
+            len: self.len,
+        }
+    }
+
+    /// This set followed by `other` (same shape).
+    pub fn concat(&self, other: &Images) -> Result<Images> {
+        if other.shape != self.shape {
+            return Err(AeError::ShapeMismatch(format!(
+                "cannot join images of {:?} and {:?}",
+                self.shape, other.shape
+            )));
+        }
+        Ok(Images {
+            values: [self.values.as_slice(), other.values.as_slice()].concat(),
+            shape: self.shape,
+            len: self.len + other.len,
+        })
     }
 
     /// A new set holding the images at `indices`.
@@ -519,6 +550,25 @@ mod tests {
         ));
         let ok = Images::new(vec![0.5; 8], [1, 2, 2]).unwrap();
         assert_eq!(ok.len(), 2);
+    }
+
+    #[test]
+    fn mirrored_flips_every_row_of_every_channel_and_concat_joins() {
+        // Two 2x1x3 images: rows [0 1 2], [3 4 5] and [6 7 8], [9 10 11] (in tenths).
+        let values: Vec<f32> = (0..12).map(|v| v as f32 / 20.0).collect();
+        let images = Images::new(values, [2, 1, 3]).unwrap();
+        let flipped = images.mirrored();
+        let expect: Vec<f32> = [2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9]
+            .iter()
+            .map(|&v| v as f32 / 20.0)
+            .collect();
+        assert_eq!(flipped.values(), expect.as_slice());
+        assert_eq!(flipped.mirrored(), images);
+        let both = images.concat(&flipped).unwrap();
+        assert_eq!(both.len(), 4);
+        assert_eq!(both.image(3), flipped.image(1));
+        let other = Images::new(vec![0.0; 6], [1, 2, 3]).unwrap();
+        assert!(images.concat(&other).is_err());
     }
 
     #[test]
