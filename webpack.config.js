@@ -31,6 +31,10 @@ export default (_env, argv) => ({
     new CopyWebpackPlugin({
       patterns: [
         { from: 'data/mnist.bin', to: 'data/mnist.bin' },
+        // Colour emoji (Noto Emoji, Apache 2.0): the licence notice travels with the data.
+        { from: 'data/emoji.bin', to: 'data/emoji.bin' },
+        { from: 'data/EMOJI-NOTICE.txt', to: 'data/EMOJI-NOTICE.txt' },
+        { from: 'data/EMOJI-LICENSE.txt', to: 'data/EMOJI-LICENSE.txt' },
         { from: 'www/style.css', to: 'style.css' },
         { from: 'www/favicon.svg', to: 'favicon.svg' },
         { from: 'www/models', to: 'models' },

@@ -22,6 +22,6 @@ pub mod web;
 
 pub use autoencoder::Autoencoder;
 pub use config::{Architecture, Corruption, Kind, ModelConfig, ReconstructionLoss, TrainConfig};
-pub use data::{Images, Mnist};
+pub use data::{Emoji, Images, Mnist};
 pub use error::{AeError, Result};
 pub use train::{Control, TrainHistory, TrainObserver};
