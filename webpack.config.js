@@ -32,7 +32,7 @@ export default (_env, argv) => ({
       patterns: [
         { from: 'data/mnist.bin', to: 'data/mnist.bin' },
         // Colour emoji (Noto Emoji, Apache 2.0): the licence notice travels with the data.
-        { from: 'data/emoji.bin', to: 'data/emoji.bin' },
+        { from: 'data/emoji-heldout.bin', to: 'data/emoji-heldout.bin' },
         { from: 'data/EMOJI-NOTICE.txt', to: 'data/EMOJI-NOTICE.txt' },
         { from: 'data/EMOJI-LICENSE.txt', to: 'data/EMOJI-LICENSE.txt' },
         { from: 'www/style.css', to: 'style.css' },

@@ -7,6 +7,8 @@
 //
 // One worker per model by default; pass { worker } to share one.
 
+export { toImageData } from './images.js';
+
 let nextId = 1;
 
 function codedError(code, message, cause) {

@@ -12,6 +12,17 @@ export type {
 } from './autoencoders.js';
 export { initSync } from './autoencoders.js';
 
+/**
+ * Image `index` of a model's output (`[n, c * h * w]` in [0, 1], planar) as `ImageData` for a
+ * canvas: `shape` is `[channels, height, width]` (a model's `inputShape`); 1 channel is gray, 3
+ * RGB, 4 RGBA. In Node.js (no `ImageData`) a plain `{ data, width, height }`.
+ */
+export function toImageData(
+  values: Float32Array | Uint8Array | Uint8ClampedArray,
+  shape: readonly [number, number, number] | number[],
+  index?: number,
+): ImageData | { data: Uint8ClampedArray; width: number; height: number };
+
 /** Start the module (fetch and compile the .wasm). Optional: every entry point calls it first. */
 export default function init(
   options?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,

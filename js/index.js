@@ -12,6 +12,7 @@ import initWasm, { AutoencoderCore, initSync, setPanicListener } from './autoenc
 import { wasmSource } from './wasm-source.js';
 
 export { initSync };
+export { toImageData } from './images.js';
 
 let started = null;
 /** Set once the module has stopped after an internal error (a Rust panic aborts the module). */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
-for (const file of ['index.js', 'index.d.ts', 'node.js', 'wasm-source.js', 'worker.js', 'client.js', 'client.d.ts']) copyFileSync(join(root, 'js', file), join(pkg, file));
+for (const file of ['index.js', 'index.d.ts', 'node.js', 'wasm-source.js', 'worker.js', 'client.js', 'client.d.ts', 'images.js']) copyFileSync(join(root, 'js', file), join(pkg, file));
 copyFileSync(join(root, 'js', 'README.md'), join(pkg, 'README.md'));
 
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
@@ -21,7 +21,7 @@ Object.assign(manifest, {
   types: 'index.d.ts',
   files: [
     'index.js', 'index.d.ts', 'node.js', 'wasm-source.js', 'autoencoders_bg.wasm', 'autoencoders.js', 'autoencoders.d.ts', 'autoencoders_bg.wasm.d.ts',
-    'worker.js', 'client.js', 'client.d.ts', 'README.md',
+    'worker.js', 'client.js', 'client.d.ts', 'images.js', 'README.md',
   ],
   exports: {
     '.': { types: './index.d.ts', node: './node.js', default: './index.js' },

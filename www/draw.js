@@ -1,37 +1,38 @@
-// Drawing on canvases: grayscale images, grids of images, loss curves. Sized for a projector.
+// Drawing on canvases: gray and colour images, grids of images, loss curves. Sized for a projector.
+
+import { toImageData } from 'autoencoders/worker';
+
+/** Values as toImageData takes them (the page also draws plain arrays). */
+const typed = (values) => (values instanceof Float32Array || values instanceof Uint8Array || values instanceof Uint8ClampedArray ? values : Float32Array.from(values));
 
 /** Draw one grayscale image (values in [0, 1], or 0..255 for a Uint8Array) at native size. */
 export function drawGray(canvas, values, width, height) {
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext('2d');
-  context.putImageData(grayImageData(values, width, height), 0, 0);
+  drawImage(canvas, values, [1, height, width]);
 }
 
-function grayImageData(values, width, height) {
-  const image = new ImageData(width, height);
-  const scale = values instanceof Uint8Array ? 1 : 255;
-  for (let i = 0; i < width * height; i++) {
-    const v = Math.max(0, Math.min(255, Math.round(values[i] * scale)));
-    image.data[i * 4] = v;
-    image.data[i * 4 + 1] = v;
-    image.data[i * 4 + 2] = v;
-    image.data[i * 4 + 3] = 255;
-  }
-  return image;
+/** Draw one image of `shape` ([channels, height, width]: gray, RGB or RGBA, planar) at native size. */
+export function drawImage(canvas, values, shape) {
+  canvas.width = shape[2];
+  canvas.height = shape[1];
+  canvas.getContext('2d').putImageData(toImageData(typed(values), shape), 0, 0);
 }
 
-/** Draw `count` images of `side x side` from `values` in a grid of `cols` columns. */
-export function drawGrid(canvas, values, count, side, cols) {
+/**
+ * Draw `count` images from `values` in a grid of `cols` columns; `shape` is [channels, height,
+ * width], or a number `side` for gray `side x side` images.
+ */
+export function drawGrid(canvas, values, count, shape, cols) {
+  const [, height, width] = typeof shape === 'number' ? [1, shape, shape] : shape;
   const rows = Math.ceil(count / cols);
-  canvas.width = cols * side;
-  canvas.height = rows * side;
+  canvas.width = cols * width;
+  canvas.height = rows * height;
   const context = canvas.getContext('2d');
   context.fillStyle = 'black';
   context.fillRect(0, 0, canvas.width, canvas.height);
+  const grid = typeof shape === 'number' ? [1, shape, shape] : shape;
+  values = typed(values);
   for (let i = 0; i < count; i++) {
-    const image = grayImageData(values.subarray(i * side * side, (i + 1) * side * side), side, side);
-    context.putImageData(image, (i % cols) * side, Math.floor(i / cols) * side);
+    context.putImageData(toImageData(values, grid, i), (i % cols) * width, Math.floor(i / cols) * height);
   }
 }
 

@@ -270,10 +270,18 @@ export async function continueOnCpu() {
 }
 
 /** Names for a model picker: pretrained models, plus the user's trained and fine-tuned ones once they exist. */
-export async function modelChoices() {
-  const list = (await pretrained()).map((m) => ({ value: m.name, label: `${m.name} (pretrained)` }));
-  if (models.has(TRAINED)) list.push({ value: TRAINED, label: modelLabel(TRAINED) });
+export async function modelChoices(accepts = () => true) {
+  const list = (await pretrained()).filter((m) => accepts(m.config)).map((m) => ({ value: m.name, label: `${m.name} (pretrained)` }));
+  const trained = models.has(TRAINED) ? await models.get(TRAINED).catch(() => null) : null;
+  if (trained && accepts(trained.config)) list.push({ value: TRAINED, label: modelLabel(TRAINED) });
   const tuned = await models.get(TUNED)?.catch(() => null);
-  if (tuned) list.push({ value: TUNED, label: `${modelLabel(TUNED)} (${originOf(tuned) ?? 'a copy'} + your images)` });
+  if (tuned && accepts(tuned.config)) list.push({ value: TUNED, label: `${modelLabel(TUNED)} (${originOf(tuned) ?? 'a copy'} + your images)` });
   return list;
 }
+
+/** Models that reconstruct gray 28 x 28 digits (not a segmenter, whose output is a mask). */
+export const digitModels = (config) => config.kind !== 'paired' && config.inputShape[0] === 1;
+/** Models that make images of their own kind, gray or colour (for Sample and Interpolate). */
+export const imageModels = (config) => config.kind !== 'paired';
+/** Whether a model works on colour (RGB) images. */
+export const inColour = (config) => config.inputShape[0] === 3;

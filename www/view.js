@@ -63,13 +63,14 @@ export function latest(work, { onBusy, onIdle } = {}) {
 }
 
 /**
- * A panel's model picker (`picker`, a <select> of the store's models, `preferred` first), and,
+ * A panel's model picker (`picker`, a <select> of the store's models that `accepts(config)` takes,
+ * `preferred` first), and,
  * once `attach()` has put the panel's status line in place, `channel(work)`: a "latest request
  * wins" request function whose `work(model, current, ...args)` gets the picked model. Every
  * channel of the panel shares its status line: "Working…" while any runs, then what the newest
  * request of the last one came to ("Ready (running on …)", or the error in plain words).
  */
-export function modelView(root, preferred, { choices = modelChoices } = {}) {
+export function modelView(root, preferred, { accepts, choices = () => modelChoices(accepts) } = {}) {
   const picker = select([], preferred);
   let setStatus = null;
   let running = 0;

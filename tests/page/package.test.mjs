@@ -79,7 +79,8 @@ window.results = (async () => {
 // Plain Node.js, no bundler, no arguments to init (or no init at all): the exports map sends Node
 // to the package's Node entry, which reads the .wasm from beside it.
 const CONSUMER_NODE = `
-import { Autoencoder } from 'autoencoders';
+import { Autoencoder, toImageData } from 'autoencoders';
+import { toImageData as toImageDataFromWorkerEntry } from 'autoencoders/worker';
 import { readFileSync } from 'node:fs';
 
 const SIDE = 8, PIXELS = 64;
@@ -95,7 +96,26 @@ let error;
 try { await loaded.sample(2.5); } catch (e) { error = e.code; }
 model.dispose();
 loaded[Symbol.dispose]();
+
+// Colour: an RGBA picture shaped like ImageData (left half red, right half blue) into a
+// 3-channel model, and its reconstruction back out as RGBA pixels.
+const W = 4;
+const rgba = new Uint8ClampedArray(W * W * 4);
+for (let p = 0; p < W * W; p++) rgba.set(p % W < 2 ? [230, 20, 20, 255] : [20, 20, 230, 255], 4 * p);
+const picture = { data: rgba, width: W, height: W };
+const colour = await Autoencoder.create({ inputShape: [3, W, W], hidden: [16], latent: 2 }, { backend: 'cpu', seed: 1 });
+await colour.train([picture, picture, picture, picture], { epochs: 150, batchSize: 4, learningRate: 0.01 });
+const out = toImageData(await colour.reconstruct(picture), colour.inputShape);
+const px = (x, y) => Array.from(out.data.subarray(4 * (y * W + x), 4 * (y * W + x) + 4));
+let shapeError;
+try { toImageData(new Float32Array(4), [2, 1, 2]); } catch (e) { shapeError = e.code; }
+const toPixels = {
+  gray: Array.from(toImageData(Float32Array.of(0, 1, 0.5, 2), [1, 1, 2], 1).data),
+  rgba: Array.from(toImageData(Float32Array.of(1, 0, 0.5, 0.25), [4, 1, 1]).data),
+  sameFunction: toImageData === toImageDataFromWorkerEntry, shapeError,
+};
 console.log(JSON.stringify({
+  colour: { left: px(0, 1), right: px(3, 2), width: out.width, height: out.height }, toPixels,
   backend: model.backend, reason: model.backendReason, first: history.stepLosses[0], last: history.stepLosses.at(-1),
   saved: bytes.length, sameCodes: a.every((v, i) => v === b[i]), samples: samples.length, error,
   resolved: import.meta.resolve('autoencoders'),
@@ -103,7 +123,7 @@ console.log(JSON.stringify({
 `;
 
 const CONSUMER_TS = `
-import init, { Autoencoder, type ModelConfig, type TrainProgress, type TrainHistory, type AutoencoderError } from 'autoencoders';
+import init, { Autoencoder, toImageData, type ModelConfig, type TrainProgress, type TrainHistory, type AutoencoderError } from 'autoencoders';
 import { WorkerAutoencoder } from 'autoencoders/worker';
 
 export async function run(pixels: Uint8Array): Promise<number> {
@@ -117,7 +137,8 @@ export async function run(pixels: Uint8Array): Promise<number> {
   const worker = await WorkerAutoencoder.create(config, { backend: 'cpu' });
   const images: Float32Array = await worker.interpolate(pixels.subarray(0, 784), pixels.subarray(784, 1568), 8, { method: 'slerp' });
   try { await model.sample(4, { seed: 2 }); } catch (e) { const code: AutoencoderError['code'] = (e as AutoencoderError).code; console.log(code); }
-  return history.steps + codes.length + images.length + (model.adapterInfo?.isFallbackAdapter ? 1 : 0);
+  const picture: ImageData | { data: Uint8ClampedArray; width: number; height: number } = toImageData(images, [1, 28, 28], 7);
+  return history.steps + codes.length + images.length + picture.width + (model.adapterInfo?.isFallbackAdapter ? 1 : 0);
 }
 `;
 
@@ -162,6 +183,14 @@ test('in plain Node.js the installed package trains, saves, loads and samples on
   assert.equal(out.sameCodes, true, 'save -> load gives the same codes');
   assert.equal(out.samples, 3 * 64);
   assert.equal(out.error, 'INVALID_CONFIG');
+  // A colour picture keeps its colour through a 3-channel model and toImageData.
+  const { left, right } = out.colour;
+  assert.ok(left[0] > 150 && left[2] < 90 && right[2] > 150 && right[0] < 90, `red stays red, blue stays blue: ${left} / ${right}`);
+  assert.deepEqual([left[3], out.colour.width, out.colour.height], [255, 4, 4]);
+  assert.deepEqual(out.toPixels.gray, [128, 128, 128, 255, 255, 255, 255, 255], 'image 1 of two gray 1 x 2 images; values clamped');
+  assert.deepEqual(out.toPixels.rgba, [255, 0, 128, 64], 'four channels keep their alpha');
+  assert.equal(out.toPixels.sameFunction, true, 'the worker entry exports the same toImageData');
+  assert.equal(out.toPixels.shapeError, 'INVALID_DATA');
 });
 
 test('the package typechecks a TypeScript consumer, and its types reject misuse', () => {

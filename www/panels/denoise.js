@@ -3,9 +3,10 @@
 import { drawGray, figure, psnr } from '../draw.js';
 import { el, labelled, select, slider, digitPicker, sketchPad } from '../ui.js';
 import { modelView } from '../view.js';
+import { digitModels } from '../store.js';
 
 export function mountDenoise(root, mnist) {
-  const view = modelView(root, 'denoiser');
+  const view = modelView(root, 'denoiser', { accepts: digitModels });
   const noise = select([
     { value: 'gaussian', label: 'Gaussian noise' }, { value: 'saltPepper', label: 'salt and pepper' }, { value: 'masking', label: 'masking (pixel dropout)' },
   ], 'gaussian');

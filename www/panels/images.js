@@ -1,12 +1,20 @@
 // Your images: drop or choose pictures, see them resized to the model's input, fine-tune a model
-// on them, and compare reconstructions before and after. Nothing leaves the page.
+// on them, and compare reconstructions before and after. Gray (prepared as MNIST digits, for the
+// digit models) or colour (32 x 32 RGB over white, for the colour emoji VAE). Nothing leaves the
+// page.
 import { drawGrid } from '../draw.js';
 import { el, labelled, select, number, busy } from '../ui.js';
-import { copyModel, putModel, modelLabel, TUNED } from '../store.js';
+import { copyModel, putModel, modelLabel, TUNED, imageModels, inColour } from '../store.js';
 import { modelView } from '../view.js';
 import { trainLive } from '../training.js';
 
-let current = new Float32Array(0);
+/** The pictures as decoded (at most 128 pixels wide), converted for a model when needed. */
+let sources = [];
+/** Their conversions, made when first asked for: 'gray' (with its invert setting) and 'colour'. */
+let converted = new Map();
+
+/** Side of the colour images (the colour emoji VAE's input). */
+const COLOUR_SIDE = 32;
 
 /** Limits on what the panel takes (stated in the README's "Guarantees and limits"). */
 export const LIMITS = {
@@ -20,9 +28,23 @@ export const LIMITS = {
   listed: 8,
 };
 
-/** The user's images, resized and converted, for the Train panel. */
+/** The user's images as gray digits (28 x 28, as the panel's invert setting says), for the Train panel. */
 export function userImages() {
-  return current;
+  return imagesAs('gray');
+}
+
+let grayOptions = { side: 28, invert: 'auto' };
+
+/** The pictures converted for 'gray' or 'colour' models, `[n, c * side * side]`. */
+function imagesAs(mode) {
+  const key = mode === 'gray' ? `gray ${grayOptions.side} ${grayOptions.invert}` : `colour ${COLOUR_SIDE}`;
+  if (!converted.has(key)) {
+    const size = mode === 'gray' ? grayOptions.side ** 2 : 3 * COLOUR_SIDE ** 2;
+    const all = new Float32Array(sources.length * size);
+    sources.forEach((source, i) => all.set(mode === 'gray' ? toDigit(source, grayOptions.side, grayOptions.invert) : toColour(source, COLOUR_SIDE), i * size));
+    converted.set(key, all);
+  }
+  return converted.get(key);
 }
 
 /** A problem with one file, reported beside the others without losing the good files. */
@@ -200,12 +222,43 @@ function toDigit(bitmap, side, invert) {
   return grayOf(og, side, side);
 }
 
+/**
+ * A picture as the colour model sees it: `side x side` RGB in [0, 1] (planar: all red, then green,
+ * then blue), scaled whole into the square over white, as the emoji were made (transparent pixels
+ * and the bars beside a non-square picture are white).
+ */
+function toColour(source, side) {
+  const canvas = new OffscreenCanvas(side, side);
+  const g = canvas.getContext('2d', { willReadFrequently: true });
+  g.fillStyle = 'white';
+  g.fillRect(0, 0, side, side);
+  g.imageSmoothingQuality = 'high';
+  const scale = Math.min(side / source.width, side / source.height);
+  const [w, h] = [source.width * scale, source.height * scale];
+  g.drawImage(source, (side - w) / 2, (side - h) / 2, w, h);
+  const { data } = g.getImageData(0, 0, side, side);
+  const plane = side * side;
+  const out = new Float32Array(3 * plane);
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = data[4 * p + c] / 255;
+  return out;
+}
+
+/** A decoded picture kept as a small canvas (the bitmap is closed). */
+function keep(bitmap) {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  canvas.getContext('2d').drawImage(bitmap, 0, 0);
+  return canvas;
+}
+
 export function mountImages(root, mnist) {
-  const side = mnist.cols;
+  grayOptions = { side: mnist.cols, invert: 'auto' };
   const files = el('input', { type: 'file', accept: 'image/*', multiple: true });
   const drop = el('div', { class: 'drop', tabindex: 0, role: 'button', 'aria-label': 'drop pictures here, or press Enter to choose them' }, 'Drop images here or choose files');
   const invert = select([{ value: 'auto', label: 'automatic' }, { value: 'yes', label: 'always' }, { value: 'no', label: 'never' }], 'auto');
-  const view = modelView(root, 'vae-20d');
+  const colourMode = select([{ value: 'gray', label: 'gray digits (28 × 28)' }, { value: 'colour', label: 'colour (32 × 32)' }], 'gray');
+  const mode = () => colourMode.value;
+  const preferred = { gray: 'vae-20d', colour: 'emoji-vae' };
+  const view = modelView(root, 'vae-20d', { accepts: (c) => imageModels(c) && (mode() === 'colour' ? inColour(c) : c.inputShape[0] === 1) });
   const modelName = view.picker;
   const epochs = number(1, 500, 1, 30);
   const tune = el('button', { type: 'button', class: 'primary', disabled: true }, 'Fine-tune on these images');
@@ -216,14 +269,15 @@ export function mountImages(root, mnist) {
   const after = el('canvas', { class: 'previews', role: 'img', 'aria-label': 'reconstructions after fine-tuning' });
   const progress = el('progress', { max: 1, value: 0, 'aria-label': 'fine-tuning progress' });
   const readout = el('p', { class: 'readout' });
-  const previewFigure = el('figure', { hidden: true }, previews, el('figcaption', {}, 'your images as the model sees them: 28 × 28, light ink on black'));
+  const previewCaption = el('figcaption', {}, 'your images as the model sees them: 28 × 28, light ink on black');
+  const previewFigure = el('figure', { hidden: true }, previews, previewCaption);
   const results = el('div', { class: 'row', hidden: true },
     el('figure', {}, before, el('figcaption', {}, 'reconstructed before fine-tuning')),
     el('figure', {}, after, el('figcaption', {}, 'reconstructed by the fine-tuned copy (redrawn while it trains)')));
   root.append(
     el('h2', {}, 'Your images'),
-    el('p', { class: 'explain' }, 'Use your own pictures, such as digits written in dark ink on white paper: they are prepared here, in the page, the way MNIST’s digits were (light ink on black, centred, 28 × 28 pixels), and never uploaded. Fine-tuning trains a copy of a model on them; the original stays as it was.'),
-    el('div', { class: 'controls' }, labelled('Image files', files), drop, labelled('Invert dark-on-light', invert), clear),
+    el('p', { class: 'explain' }, 'Use your own pictures, such as digits written in dark ink on white paper: in gray they are prepared here, in the page, the way MNIST’s digits were (light ink on black, centred, 28 × 28 pixels), for the digit models; in colour they are shrunk to 32 × 32 over white for the colour emoji model. Nothing is uploaded. Fine-tuning trains a copy of a model on them; the original stays as it was.'),
+    el('div', { class: 'controls' }, labelled('Image files', files), drop, labelled('Images in', colourMode), labelled('Invert dark-on-light', invert), clear),
     el('p', { class: 'explain' }, `Up to ${LIMITS.images} images, each at most ${megabytes(LIMITS.fileBytes)} and ${LIMITS.pixels / 1e6} megapixels.`),
     previewFigure,
     el('div', { class: 'controls' }, labelled('Model', modelName), labelled('Epochs', epochs), tune),
@@ -234,11 +288,18 @@ export function mountImages(root, mnist) {
   setStatus('Add some images.', 'empty');
   root.querySelector('.status').after(problemList);
 
-  const count = () => current.length / (side * side);
+  const count = () => sources.length;
+  /** The shape of the images for the chosen mode. */
+  const shape = () => (mode() === 'colour' ? [3, COLOUR_SIDE, COLOUR_SIDE] : [1, mnist.rows, mnist.cols]);
   const redraw = () => {
     const n = count();
-    if (n > 0) drawGrid(previews, current, n, side, Math.min(n, 10));
+    if (n > 0) drawGrid(previews, imagesAs(mode()), n, shape(), Math.min(n, 10));
     else { previews.width = 0; previews.height = 0; }
+    previews.dataset.channels = String(shape()[0]);
+    previewCaption.textContent = mode() === 'colour'
+      ? 'your images as the model sees them: 32 × 32 colour, over white'
+      : 'your images as the model sees them: 28 × 28, light ink on black';
+    invert.disabled = mode() === 'colour';
     previewFigure.hidden = n === 0;
     tune.disabled = n === 0;
     clear.disabled = n === 0;
@@ -258,18 +319,16 @@ export function mountImages(root, mnist) {
       looked++;
       setStatus(`Reading ${looked} of ${list.length}…`, 'busy');
       try {
-        const bitmap = await decode(file, side);
-        try { images.push(toDigit(bitmap, side, invert.value)); } finally { bitmap.close(); }
+        const bitmap = await decode(file, COLOUR_SIDE);
+        try { images.push(keep(bitmap)); } finally { bitmap.close(); }
       } catch (error) {
         if (!(error instanceof FileProblem)) throw error;
         problems.push(`${file.name || 'unnamed file'}: ${error.message}`);
       }
     }
     if (images.length > 0) {
-      const all = new Float32Array(current.length + images.length * side * side);
-      all.set(current);
-      images.forEach((img, i) => all.set(img, current.length + i * side * side));
-      current = all;
+      sources = [...sources, ...images];
+      converted = new Map();
     }
     const n = count();
     const notes = [];
@@ -303,7 +362,8 @@ export function mountImages(root, mnist) {
     add(list);
   });
   clear.addEventListener('click', () => {
-    current = new Float32Array(0);
+    sources = [];
+    converted = new Map();
     problemList.replaceChildren();
     problemList.hidden = true;
     results.hidden = true;
@@ -326,19 +386,20 @@ export function mountImages(root, mnist) {
   // share it): the copy becomes "your fine-tuned model", offered in every panel. Its
   // reconstructions are redrawn about every second while it trains. It is saved (in memory, in
   // the store): its last save is what comes back on the CPU if the GPU device is lost.
-  const fineTune = () => busy(setStatus, [tune, clear, files], async () => {
+  const fineTune = () => busy(setStatus, [tune, clear, files, colourMode], async () => {
     const from = modelName.value;
-    const n = current.length / (side * side);
+    const n = count();
+    const imageShape = shape();
     setStatus(`Copying ${modelLabel(from)}…`, 'starting');
     const copy = await copyModel(from, TUNED);
     await putModel(TUNED, copy, { bytes: await copy.save(), note: `a copy of ${modelLabel(from)}, before fine-tuning` });
-    const images = current;
+    const images = imagesAs(mode());
     const first = await copy.reconstruct(images);
-    drawGrid(before, first, n, side, Math.min(n, 10));
-    drawGrid(after, first, n, side, Math.min(n, 10));
+    drawGrid(before, first, n, imageShape, Math.min(n, 10));
+    drawGrid(after, first, n, imageShape, Math.min(n, 10));
     results.hidden = false;
     setStatus(`Fine-tuning a copy of ${modelLabel(from)} (the original stays as it was)…`, 'training');
-    const live = async () => drawGrid(after, await copy.reconstruct(images), n, side, Math.min(n, 10));
+    const live = async () => drawGrid(after, await copy.reconstruct(images), n, imageShape, Math.min(n, 10));
     const total = Number(epochs.value);
     const batchSize = Math.min(n, 32);
     const perEpoch = Math.ceil(n / batchSize);
@@ -349,7 +410,7 @@ export function mountImages(root, mnist) {
       onProgress: (p) => { progress.value = p.done / p.until; },
     });
     const second = await copy.reconstruct(images);
-    drawGrid(after, second, n, side, Math.min(n, 10));
+    drawGrid(after, second, n, imageShape, Math.min(n, 10));
     const [e1, e2] = [reconstructionError(first, images), reconstructionError(second, images)];
     readout.dataset.before = String(e1);
     readout.dataset.after = String(e2);
@@ -357,5 +418,21 @@ export function mountImages(root, mnist) {
     setStatus(`Fine-tuned a copy of ${modelLabel(from)}: it is now “your fine-tuned model” in every panel; ${modelLabel(from)} itself is unchanged.`, 'done');
   });
 
-  return { async show() { await view.refresh(); tune.disabled = current.length === 0; } };
+  // The mode decides the models offered and how the pictures are prepared; the invert setting
+  // redoes the gray conversion.
+  colourMode.addEventListener('change', async () => {
+    await view.refresh();
+    const want = preferred[mode()];
+    if ([...modelName.options].some((o) => o.value === want)) modelName.value = want;
+    results.hidden = true;
+    readout.textContent = '';
+    progress.value = 0;
+    redraw();
+  });
+  invert.addEventListener('change', () => {
+    grayOptions = { ...grayOptions, invert: invert.value };
+    redraw();
+  });
+
+  return { async show() { await view.refresh(); tune.disabled = count() === 0; } };
 }

@@ -11,6 +11,7 @@
 import { drawGray, drawMasked, figure, psnr } from '../draw.js';
 import { el, labelled, slider, digitPicker, paintWith } from '../ui.js';
 import { modelView } from '../view.js';
+import { digitModels } from '../store.js';
 
 /** The number of passes a model starts with: 1 for models trained to undo a corruption, else 10. */
 export const passesFor = (config) => (config.kind === 'denoising' || config.corruption ? 1 : 10);
@@ -18,7 +19,7 @@ export const passesFor = (config) => (config.kind === 'denoising' || config.corr
 export function mountInpaint(root, mnist) {
   const side = mnist.cols;
   const mask = new Float32Array(mnist.size);
-  const view = modelView(root, 'inpainter');
+  const view = modelView(root, 'inpainter', { accepts: digitModels });
   const brush = slider(1, 6, 1, 2);
   const iterations = slider(1, 30, 1, 1);
   const iterationsValue = el('output', {}, '1');

@@ -1,18 +1,23 @@
-// Sample: a grid of new digits decoded from the prior, re-rolled with a seed. For a VAE with a
-// 2-D latent, the latent map: digits decoded on a grid over the plane, the held-out digits' codes
-// scattered on it coloured by label, and a click decodes that point.
+// Sample: a grid of new images decoded from the prior, re-rolled with a seed: digits, or colour
+// emoji with the emoji VAE. For a digit VAE with a 2-D latent, the latent map: digits decoded on a
+// grid over the plane, the held-out digits' codes scattered on it coloured by label, and a click
+// decodes that point.
 import { drawGrid, drawGray, figure } from '../draw.js';
 import { el, labelled, number } from '../ui.js';
 import { modelView } from '../view.js';
+import { imageModels, inColour } from '../store.js';
+import { emojiCredit } from '../emoji.js';
 import { latentMap, latentCanvases, drawLatentMap, pointAt } from '../latent.js';
 
 const GRID = 8;
 
 export function mountSample(root, mnist) {
-  const view = modelView(root, 'vae-2d');
+  const view = modelView(root, 'vae-2d', { accepts: imageModels });
   const seed = number(0, 1_000_000, 1, 1);
   const reroll = el('button', { type: 'button', class: 'primary' }, 'Re-roll');
   const grid = el('canvas', { class: 'grid', role: 'img', 'aria-label': 'sampled digits' });
+  const caption = el('figcaption', {}, 'new digits, decoded from random codes');
+  const credit = emojiCredit();
   const canvases = latentCanvases({ scatterLabel: 'codes of held-out digits coloured by label; click to decode a point' });
   canvases.scatter.tabIndex = 0;
   const picked = figure('click the scatter plot', { width: 140, height: 140 });
@@ -23,9 +28,10 @@ export function mountSample(root, mnist) {
     el('div', { class: 'row' }, el('figure', {}, canvases.map), el('div', {}, canvases.scatter, canvases.legend), picked.fig));
   root.append(
     el('h2', {}, 'Sample'),
-    el('p', { class: 'explain' }, 'A VAE learns codes that follow N(0, I): draw codes from it and decode them into digits nobody wrote.'),
+    el('p', { class: 'explain' }, 'A VAE learns codes that follow N(0, I): draw codes from it and decode them into digits nobody wrote, or, with emoji-vae, colour emoji nobody drew.'),
     el('div', { class: 'controls' }, labelled('Model', view.picker), labelled('Seed', seed), reroll),
-    el('div', { class: 'row sample-row' }, el('figure', { class: 'samples-figure' }, grid, el('figcaption', {}, 'new digits, decoded from random codes')), mapSection),
+    el('div', { class: 'row sample-row' }, el('figure', { class: 'samples-figure' }, grid, caption), mapSection),
+    credit,
   );
   view.attach();
 
@@ -36,10 +42,15 @@ export function mountSample(root, mnist) {
   const draw = view.channel(async (model, current, map = true) => {
     const images = await model.sample(GRID * GRID, { seed: Number(seed.value) });
     const again = map || mapped !== model;
-    const plane = again && model.latentSize === 2 && current() ? await latentMap(model, mnist) : null;
+    const colour = inColour(model.config);
+    const plane = again && !colour && model.latentSize === 2 && current() ? await latentMap(model, mnist) : null;
     const centre = plane ? await model.decode(Float32Array.of(0, 0)) : null;
     return () => {
-      drawGrid(grid, images, GRID * GRID, mnist.cols, GRID);
+      drawGrid(grid, images, GRID * GRID, model.inputShape, GRID);
+      grid.dataset.channels = String(model.inputShape[0]);
+      grid.setAttribute('aria-label', colour ? 'sampled emoji, in colour' : 'sampled digits');
+      caption.textContent = colour ? 'new emoji, decoded from random codes' : 'new digits, decoded from random codes';
+      credit.hidden = !colour;
       if (!again) return;
       mapped = model;
       mapSection.hidden = !plane;
