@@ -25,7 +25,9 @@ mod cli {
     use autoencoders::data::rgba_to_image;
     use autoencoders::metrics::{self, psnr};
     use autoencoders::train::{EpochSummary, StepProgress};
-    use autoencoders::{Autoencoder, Control, Images, Kind, Mnist, ModelConfig, TrainConfig};
+    use autoencoders::{
+        Autoencoder, Control, Emoji, Images, Kind, Mnist, ModelConfig, TrainConfig,
+    };
     use burn::tensor::Device;
     use clap::{Parser, Subcommand, ValueEnum};
     use indicatif::{ProgressBar, ProgressStyle};
@@ -53,7 +55,8 @@ mod cli {
         /// The model config: JSON text, or a path to a .json file (the JS `ModelConfig`).
         #[arg(long, required_unless_present = "resume")]
         config: Option<String>,
-        /// `mnist` (the bundled digits) or a folder of PNG / JPEG images (resized to the
+        /// `mnist` (the bundled digits, [1, 28, 28]), `emoji` (the bundled colour emoji,
+        /// [3, 32, 32], with their fixed split) or a folder of PNG / JPEG images (resized to the
         /// model's input as the browser does; every tenth is held out for the quality line).
         #[arg(long, default_value = "mnist")]
         data: String,
@@ -84,7 +87,8 @@ mod cli {
         /// A checkpoint written by `train` or by `save()` in a page.
         #[arg(long)]
         model: PathBuf,
-        /// `mnist` (its held-out digits) or a folder of images, in file-name order.
+        /// `mnist` (its held-out digits), `emoji` (its held-out emoji) or a folder of images, in
+        /// file-name order.
         #[arg(long, default_value = "mnist")]
         data: String,
         /// How many images to encode, from the first.
@@ -149,8 +153,17 @@ mod cli {
         Ok(config)
     }
 
-    /// Training and held-out images for `shape` from `mnist` or a folder.
+    /// Training and held-out images for `shape` from `mnist`, `emoji` or a folder.
     fn load_data(source: &str, shape: [usize; 3]) -> CliResult<(Images, Images)> {
+        if source == "emoji" {
+            if shape != [3, 32, 32] {
+                return Err(format!(
+                    "the bundled emoji are [3, 32, 32] (RGB); the model's inputShape is {shape:?}"
+                ));
+            }
+            let (train, _, test, _) = Emoji::load_bundled().map_err(|e| e.to_string())?.split();
+            return Ok((train, test));
+        }
         if source == "mnist" {
             if shape != [1, 28, 28] {
                 return Err(format!(
@@ -176,7 +189,7 @@ mod cli {
     fn load_folder(dir: &Path, shape: [usize; 3]) -> CliResult<Images> {
         let entries = std::fs::read_dir(dir).map_err(|e| {
             format!(
-                "--data must be `mnist` or a folder of images; cannot read {}: {e}",
+                "--data must be `mnist`, `emoji` or a folder of images; cannot read {}: {e}",
                 dir.display()
             )
         })?;
@@ -238,6 +251,16 @@ mod cli {
     }
 
     fn train(args: TrainArgs) -> CliResult<()> {
+        // Said before training, not after it (when the trained weights could not be kept).
+        if let Some(folder) = args.out.parent().filter(|f| !f.as_os_str().is_empty()) {
+            if !folder.is_dir() {
+                return Err(format!(
+                    "cannot write {}: the folder {} does not exist",
+                    args.out.display(),
+                    folder.display()
+                ));
+            }
+        }
         let device = device(args.backend)?;
         let mut model = match &args.resume {
             Some(path) => {
@@ -320,8 +343,8 @@ mod cli {
             .map_err(|e| format!("cannot read {}: {e}", args.model.display()))?;
         let model = Autoencoder::load(&bytes, device(args.backend)?).map_err(|e| e.to_string())?;
         let shape = model.config().input_shape;
-        let images = if args.data == "mnist" {
-            load_data("mnist", shape)?.1
+        let images = if args.data == "mnist" || args.data == "emoji" {
+            load_data(&args.data, shape)?.1
         } else {
             load_folder(Path::new(&args.data), shape)?
         };
