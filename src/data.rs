@@ -736,6 +736,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(target_arch = "wasm32"))]
     fn bundled_emoji_asset_has_the_documented_shape_and_split() {
         let emoji = Emoji::load_bundled().expect("run `npm run data`");
         assert_eq!(emoji.images.len(), 3786);
