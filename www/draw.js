@@ -36,9 +36,10 @@ export function drawGrid(canvas, values, count, shape, cols) {
   }
 }
 
-/** Red overlay where `mask` is 1, on top of a grayscale image. */
-export function drawMasked(canvas, values, mask, width, height) {
-  drawGray(canvas, values, width, height);
+/** Red overlay where `mask` (one value per pixel position) is 1, on top of an image of `shape` ([channels, height, width]). */
+export function drawMasked(canvas, values, mask, shape) {
+  drawImage(canvas, values, shape);
+  const [, height, width] = shape;
   const context = canvas.getContext('2d');
   const image = context.getImageData(0, 0, width, height);
   for (let i = 0; i < width * height; i++) {

@@ -162,13 +162,15 @@ export function sketchPad(side, label, onChange) {
  * path between events is filled in) and the keyboard (arrows move and paint, Space or Enter
  * commits). `stamp(x, y)` paints one point in pixel units; `commit()` runs when a stroke ends.
  */
-export function paintWith(canvas, side, stamp, commit) {
+export function paintWith(canvas, sideOf, stamp, commit) {
+  // `sideOf`: the image's side in pixels, or a function giving it (when the image can change size).
+  const size = () => (typeof sideOf === 'function' ? sideOf() : sideOf);
   canvas.style.touchAction = 'none';
   let drawing = false;
   let last = null;
   const at = (e) => {
     const r = canvas.getBoundingClientRect();
-    return { x: ((e.clientX - r.left) / r.width) * side, y: ((e.clientY - r.top) / r.height) * side };
+    return { x: ((e.clientX - r.left) / r.width) * size(), y: ((e.clientY - r.top) / r.height) * size() };
   };
   const line = (p) => {
     const steps = last ? Math.ceil(Math.hypot(p.x - last.x, p.y - last.y) * 2) : 0;
@@ -179,10 +181,11 @@ export function paintWith(canvas, side, stamp, commit) {
   canvas.addEventListener('pointerdown', (e) => { drawing = true; last = null; canvas.setPointerCapture(e.pointerId); line(at(e)); });
   canvas.addEventListener('pointermove', (e) => { if (drawing) line(at(e)); });
   canvas.addEventListener('pointerup', () => { drawing = false; commit(); });
-  let cursor = { x: side / 2, y: side / 2 };
+  let cursor = { x: size() / 2, y: size() / 2 };
   canvas.addEventListener('keydown', (e) => {
     const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
     if (moves[e.key]) {
+      const side = size();
       cursor = { x: Math.max(0, Math.min(side - 1, cursor.x + moves[e.key][0])), y: Math.max(0, Math.min(side - 1, cursor.y + moves[e.key][1])) };
       stamp(cursor.x, cursor.y);
       e.preventDefault();

@@ -1,5 +1,5 @@
-// Colour in the demo, in headless Chromium on the CPU: the pretrained colour emoji VAE samples
-// and interpolates between held-out emoji in colour, "Your images" fine-tunes it in colour on a
+// Colour in the demo, in headless Chromium on the CPU: the pretrained colour emoji VAE samples,
+// interpolates between held-out emoji and fills a hidden block of one in colour, "Your images" fine-tunes it in colour on a
 // dropped colour PNG (its reconstruction error falls), each panel offers only the models that fit
 // it, and the emoji artwork's attribution is shown with it. Screenshots in test-results/screenshots/.
 import { test, before, after } from 'node:test';
@@ -57,15 +57,12 @@ function tile(locator, k, side = 32) {
 const distance = (a, b) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length);
 const options = (id) => panel(id).getByLabel('Model', { exact: true }).evaluate((s) => [...s.options].map((o) => o.value));
 
-test('each panel offers the models that fit it: emoji-vae in Sample, Interpolate and colour "Your images", not in Denoise or Inpaint; the segmenter in none of them', { timeout: 120_000 }, async () => {
-  for (const id of ['denoise', 'inpaint']) {
-    await open(id);
-    await settled(id);
-    const list = await options(id);
-    assert.ok(!list.includes('emoji-vae') && !list.includes('segmenter'), `${id}: ${list}`);
-    assert.ok(list.includes(id === 'denoise' ? 'denoiser' : 'inpainter'), `${id}: ${list}`);
-  }
-  for (const id of ['sample', 'interpolate']) {
+test('each panel offers the models that fit it: emoji-vae in Inpaint, Sample, Interpolate and colour "Your images", not in Denoise; the segmenter in none of them', { timeout: 120_000 }, async () => {
+  await open('denoise');
+  await settled('denoise');
+  const list = await options('denoise');
+  assert.ok(!list.includes('emoji-vae') && !list.includes('segmenter') && list.includes('denoiser'), `denoise: ${list}`);
+  for (const id of ['inpaint', 'sample', 'interpolate']) {
     await open(id);
     await settled(id);
     const list = await options(id);
@@ -140,6 +137,36 @@ test('interpolate: between two held-out emoji in colour; its ends are the chosen
   // Scrubbing shows one step in colour.
   await interpolate.getByLabel('Scrub').fill('5');
   assert.ok((await colourOf(interpolate.locator('.scrubber canvas'))).share > 0.2);
+});
+
+test('inpaint: a hidden block of a held-out emoji is filled in colour, better than leaving it black', { timeout: 180_000 }, async () => {
+  await open('inpaint');
+  const inpaint = panel('inpaint');
+  await inpaint.getByLabel('Model', { exact: true }).selectOption('emoji-vae');
+  await page.waitForFunction(() => [...document.querySelectorAll('#panel-inpaint canvas')].some((c) => c.dataset.channels === '3'), null, { timeout: 120_000 });
+  await settled('inpaint');
+  assert.equal(await inpaint.getByLabel('Digit').isVisible(), false, 'the digit picker gives way to an emoji list');
+  assert.match(await inpaint.getByLabel('Emoji').evaluate((s) => s.selectedOptions[0].textContent), /smiling face with heart-shaped eyes/);
+  assert.ok(await inpaint.locator('.credit').isVisible(), 'the artwork is credited');
+  const readout = inpaint.locator('.readout');
+  for (let k = 0; k < 3; k++) {
+    await inpaint.getByRole('button', { name: 'Random block' }).click();
+    await page.waitForFunction(() => document.querySelector('#panel-inpaint .readout').dataset.hiddenPsnr, null, { timeout: 60_000 });
+    await settled('inpaint');
+  }
+  const [filled, black] = [Number(await readout.getAttribute('data-hidden-psnr')), Number(await readout.getAttribute('data-black-psnr'))];
+  assert.ok(filled > black + 3, `the hidden block is filled: ${filled.toFixed(2)} dB vs ${black.toFixed(2)} dB left black`);
+  const canvases = inpaint.locator('figure canvas');
+  const painted = await colourOf(canvases.nth(0));
+  assert.deepEqual([painted.width, painted.height], [32, 32]);
+  assert.ok((await colourOf(canvases.nth(1))).share > 0.3, 'the inpainted emoji is in colour');
+  await page.screenshot({ path: `${SHOTS}/inpaint-emoji-1366.png` });
+  // Back to a digit model: a digit again, with no mask carried over from the emoji.
+  await inpaint.getByLabel('Model', { exact: true }).selectOption('inpainter');
+  await page.waitForFunction(() => document.querySelector('#panel-inpaint figure canvas').width === 28, null, { timeout: 60_000 });
+  await settled('inpaint');
+  assert.match(await readout.textContent(), /Paint over the digit/);
+  assert.equal((await colourOf(canvases.nth(1))).share, 0);
 });
 
 test('your images in colour: a dropped colour PNG is prepared in colour, and fine-tuning a copy of the emoji VAE on it lowers its reconstruction error', { timeout: 300_000 }, async () => {

@@ -1,5 +1,6 @@
 // Inpaint: paint over part of a digit (mouse, pen or finger), or drop a random block; the model
-// fills the hidden pixels, iterating reconstruct-and-restore. PSNR inside the hidden region.
+// fills the hidden pixels, iterating reconstruct-and-restore. PSNR inside the hidden region. With
+// the colour emoji VAE the picture is a held-out emoji, filled in colour.
 //
 // How many passes: a model trained to fill holes (a denoising model, such as the pretrained
 // inpainter, which learned to map a digit with zeroed blocks to the whole digit in one pass) does
@@ -8,18 +9,26 @@
 // pixels black (8.14 vs 8.27 dB), while one pass beats black on every stroke we tried. Other
 // models (a VAE) did not learn to fill holes, and improve over several passes. So the panel
 // starts each model at its own best number of passes.
-import { drawGray, drawMasked, figure, psnr } from '../draw.js';
-import { el, labelled, slider, digitPicker, paintWith } from '../ui.js';
+import { drawImage, drawMasked, figure, psnr } from '../draw.js';
+import { el, labelled, select, slider, digitPicker, paintWith } from '../ui.js';
 import { modelView } from '../view.js';
-import { digitModels } from '../store.js';
+import { imageModels, inColour } from '../store.js';
+import { loadEmoji, emojiCredit } from '../emoji.js';
+
+/** The emoji shown first with a colour model (held out, and reconstructed well). */
+const FIRST_EMOJI = 'smiling face with heart-shaped eyes';
 
 /** The number of passes a model starts with: 1 for models trained to undo a corruption, else 10. */
 export const passesFor = (config) => (config.kind === 'denoising' || config.corruption ? 1 : 10);
 
 export function mountInpaint(root, mnist) {
-  const side = mnist.cols;
-  const mask = new Float32Array(mnist.size);
-  const view = modelView(root, 'inpainter', { accepts: digitModels });
+  // The picture's shape: a digit's until a colour model is picked. The mask has one value per
+  // pixel position (all channels of a hidden pixel are hidden).
+  let shape = [1, mnist.rows, mnist.cols];
+  let mask = new Float32Array(mnist.size);
+  const side = () => shape[2];
+  const colour = () => shape[0] === 3;
+  const view = modelView(root, 'inpainter', { accepts: imageModels });
   const brush = slider(1, 6, 1, 2);
   const iterations = slider(1, 30, 1, 1);
   const iterationsValue = el('output', {}, '1');
@@ -35,19 +44,57 @@ export function mountInpaint(root, mnist) {
   let index = 0;
   let lastModel = null;
   const picker = digitPicker(mnist, 'Digit', 1450, (i) => { index = i; update(); });
+  // The colour pictures: the held-out emoji, listed once a colour model is first picked.
+  let emoji = null;
+  const emojiPick = select([], '');
+  const emojiField = labelled('Emoji', emojiPick);
+  emojiField.hidden = true;
+  emojiPick.addEventListener('change', () => { mask.fill(0); update(); });
+  const credit = emojiCredit();
+  const explain = el('p', { class: 'explain' });
   root.append(
     el('h2', {}, 'Inpaint'),
-    el('p', { class: 'explain' }, 'Hide part of a digit: the autoencoder guesses the missing pixels from what it learned digits look like. Drag on the left canvas (arrow keys and Space also paint).'),
-    el('div', { class: 'controls' }, labelled('Model', view.picker), picker.node, labelled('Brush size', brush), clear, block,
+    explain,
+    el('div', { class: 'controls' }, labelled('Model', view.picker), picker.node, emojiField, labelled('Brush size', brush), clear, block,
       labelled('Passes', iterations), iterationsValue),
     passesHelp,
     el('div', { class: 'row' }, paint.fig, el('div', { class: 'row pipeline' }, filled.fig, original.fig)),
     readout,
+    credit,
   );
   view.attach();
 
+  /** The picture being inpainted, as floats in [0, 1] of `shape`. */
+  const picture = () => (colour() ? emoji.image(Number(emojiPick.value)) : mnist.test.image(index));
+
+  /** Show the controls of a gray or a colour model; a new shape starts with no mask. */
+  function setShape(next) {
+    if (next.join() !== shape.join()) {
+      shape = [...next];
+      mask = new Float32Array(shape[1] * shape[2]);
+    }
+    picker.node.hidden = colour();
+    emojiField.hidden = !colour();
+    credit.hidden = !colour();
+    explain.textContent = colour()
+      ? 'Hide part of an emoji: the autoencoder guesses the missing pixels, in colour, from what it learned emoji look like (this one is held out: the model never saw it). Drag on the left canvas (arrow keys and Space also paint).'
+      : 'Hide part of a digit: the autoencoder guesses the missing pixels from what it learned digits look like. Drag on the left canvas (arrow keys and Space also paint).';
+  }
+  setShape(shape);
+
+  /** The held-out emoji, listed on first use. */
+  async function emojiSet() {
+    if (emoji) return emoji;
+    const set = await loadEmoji();
+    for (const [i, name] of set.names.entries()) emojiPick.append(el('option', { value: String(i) }, `${set.characters[i]} ${name}`));
+    emojiPick.value = String(set.find(FIRST_EMOJI));
+    emoji = set;
+    return set;
+  }
+
   function redrawMask() {
-    drawMasked(paint.canvas, mnist.test.image(index), mask, side, side);
+    if (colour() && !emoji) return;
+    drawMasked(paint.canvas, picture(), mask, shape);
   }
 
   const run = view.channel(async (model) => {
@@ -60,19 +107,26 @@ export function mountInpaint(root, mnist) {
         ? 'Passes: this model was trained to fill holes in one go, so one pass is its best; more passes feed it its own guesses and it drifts.'
         : 'Passes: the model fills the hidden pixels, then fills them again from its own guess; this model was not trained to fill holes, and gets better over several passes.';
     }
-    const image = mnist.test.image(index);
-    if (!mask.some((v) => v >= 0.5)) {
-      return () => {
-        drawGray(original.canvas, image, side, side);
-        drawGray(filled.canvas, image, side, side);
-        readout.textContent = 'Paint over the digit to hide some pixels.';
-        readout.dataset.hiddenPsnr = '';
-      };
-    }
-    const out = await model.inpaint(image, mask, { iterations: Number(iterations.value) });
+    if (inColour(model.config)) await emojiSet();
+    const wanted = model.inputShape;
+    const sameShape = wanted.join() === shape.join();
+    // A model of another shape starts on its own kind of picture, with no mask yet.
+    const image = sameShape ? picture() : null;
+    const hides = sameShape && mask.some((v) => v >= 0.5);
+    const out = hides ? await model.inpaint(image, mask, { iterations: Number(iterations.value) }) : null;
     return () => {
-      drawGray(original.canvas, image, side, side);
-      drawGray(filled.canvas, out, side, side);
+      if (!sameShape) setShape(wanted);
+      const shown = image ?? picture();
+      redrawMask();
+      drawImage(original.canvas, shown, shape);
+      original.canvas.dataset.channels = String(shape[0]);
+      if (!out) {
+        drawImage(filled.canvas, shown, shape);
+        readout.textContent = `Paint over the ${colour() ? 'emoji' : 'digit'} to hide some pixels.`;
+        readout.dataset.hiddenPsnr = '';
+        return;
+      }
+      drawImage(filled.canvas, out, shape);
       const [pFilled, pBlack] = [psnr(out, image, mask), psnr(new Float32Array(image.length), image, mask)];
       readout.dataset.hiddenPsnr = pFilled.toFixed(3);
       readout.dataset.blackPsnr = pBlack.toFixed(3);
@@ -90,6 +144,7 @@ export function mountInpaint(root, mnist) {
   // within the brush.
   const stamp = (x, y) => {
     const r = Number(brush.value) / 2;
+    const side = shape[2];
     for (let yy = Math.floor(y - r - 1); yy <= Math.ceil(y + r); yy++) {
       for (let xx = Math.floor(x - r - 1); xx <= Math.ceil(x + r); xx++) {
         if (xx >= 0 && yy >= 0 && xx < side && yy < side && (xx + 0.5 - x) ** 2 + (yy + 0.5 - y) ** 2 <= r * r + 0.5) mask[yy * side + xx] = 1;
@@ -101,15 +156,18 @@ export function mountInpaint(root, mnist) {
   clear.addEventListener('click', () => { mask.fill(0); update(); });
   let seed = 1;
   block.addEventListener('click', () => {
-    // A deterministic sequence of blocks, 8 to 12 pixels a side, over the middle of the digit.
+    // A deterministic sequence of blocks, 8 to 12 pixels a side (on a 28-pixel digit; in
+    // proportion on other sizes), over the middle of the picture.
     seed = (seed * 16807) % 2147483647;
-    const size = 8 + (seed % 5);
-    const top = 6 + (seed % 9);
-    const left = 6 + ((seed >> 4) % 9);
-    for (let y = top; y < Math.min(side, top + size); y++) for (let x = left; x < Math.min(side, left + size); x++) mask[y * side + x] = 1;
+    const n = side();
+    const at = (v) => Math.round((v * n) / 28);
+    const size = at(8 + (seed % 5));
+    const top = at(6 + (seed % 9));
+    const left = at(6 + ((seed >> 4) % 9));
+    for (let y = top; y < Math.min(n, top + size); y++) for (let x = left; x < Math.min(n, left + size); x++) mask[y * n + x] = 1;
     update();
   });
   iterations.addEventListener('input', update);
   view.picker.addEventListener('change', update);
-  return { async show() { await view.refresh(); picker.update(); } };
+  return { async show() { await view.refresh(); if (colour()) update(); else picker.update(); } };
 }
