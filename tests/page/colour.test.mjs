@@ -1,7 +1,8 @@
 // Colour in the demo, in headless Chromium on the CPU: the pretrained colour emoji VAE samples,
-// interpolates between held-out emoji and fills a hidden block of one in colour, "Your images" fine-tunes it in colour on a
-// dropped colour PNG (its reconstruction error falls), each panel offers only the models that fit
-// it, and the emoji artwork's attribution is shown with it. Screenshots in test-results/screenshots/.
+// interpolates between held-out emoji and fills a hidden block of one in colour; "Your images"
+// fine-tunes it in colour on dropped colour PNGs (their reconstruction error falls); each panel
+// offers only the models that fit it; the emoji artwork's attribution is shown with it.
+// Screenshots in test-results/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
