@@ -115,6 +115,42 @@ impl Autoencoder {
         result
     }
 
+    /// Train with burn-train's Learner (natively): on one device or data-parallel on several
+    /// of one machine (`run.devices`; this model's device is not used for training). Afterwards
+    /// the model is back on its own device with the new weights, and its code statistics are
+    /// refitted. Returns the objective on (at most 2,048 of) the training images. A diverged
+    /// result (a non-finite objective) is an error and the weights stay as they were; Adam's
+    /// moments do not carry over to a later `train`.
+    #[cfg(all(feature = "learner", not(target_arch = "wasm32")))]
+    pub async fn train_with_learner(
+        &mut self,
+        inputs: &Images,
+        targets: Option<&Images>,
+        cfg: &TrainConfig,
+        run: crate::learner::LearnerRun<'_>,
+    ) -> Result<f32> {
+        let trained =
+            crate::learner::fit(self.net.clone(), &self.config, cfg, inputs, targets, run)?;
+        let ad_device = self.device.clone().autodiff();
+        let trained = trained.fork(&ad_device);
+        let loss =
+            crate::learner::mean_objective(&trained, &self.config, inputs, targets, &ad_device)
+                .await?;
+        if !loss.is_finite() {
+            return Err(AeError::Diverged {
+                epoch: cfg.epochs.saturating_sub(1),
+                step: 0,
+                loss,
+            });
+        }
+        self.net = trained;
+        self.trainer.reset();
+        if self.config.kind != Kind::Variational {
+            self.codes = Some(self.fit_codes(inputs).await?);
+        }
+        Ok(loss)
+    }
+
     /// The Gaussian of the codes of (at most `FIT_CODES_FROM` of, evenly spaced) `images`: a
     /// mean and deviation per code unit are well estimated from a couple of thousand codes, and
     /// encoding the whole training set after every `train` call cost more than short calls did.

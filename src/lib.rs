@@ -10,6 +10,8 @@ pub mod config;
 pub mod corrupt;
 pub mod data;
 pub mod error;
+#[cfg(all(feature = "learner", not(target_arch = "wasm32")))]
+pub mod learner;
 pub mod metrics;
 pub mod model;
 pub mod objective;

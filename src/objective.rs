@@ -25,6 +25,7 @@ pub struct Objective {
 }
 
 /// One training batch, with the randomness the objective needs drawn by the caller (seeded).
+#[derive(Clone, Debug)]
 pub struct Batch {
     /// What the encoder sees (corrupted for a denoiser), `[batch, input]`.
     pub input: Tensor<2>,

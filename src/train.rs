@@ -1,4 +1,5 @@
-//! The training loop (burn-train does not build for wasm, so we own it).
+//! The training loop (burn-train does not build for wasm, so we own it; natively, `learner` runs
+//! burn-train's Learner on the same step function).
 //!
 //! It is `async` so that the same code runs natively and in the browser: every readback is an
 //! `into_data_async`, and between steps it awaits the observer's `yield_now`, which in a page
@@ -9,7 +10,7 @@ use std::future::Future;
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Gradients, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
@@ -17,7 +18,7 @@ use crate::corrupt::corrupt_in_place;
 use crate::data::{Images, split_indices};
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
-use crate::objective::{self, Batch};
+use crate::objective::{self, Batch, Objective};
 use crate::rng::SeededRng;
 use crate::tensor::{matrix, normal_matrix, read_f32};
 
@@ -226,6 +227,19 @@ pub fn make_batch(
     }
 }
 
+/// The objective of `batch` and its gradients: the one step function of every training loop
+/// (`Trainer::step` here; burn-train's Learner natively, in `learner`), so a model trains to the
+/// same loss whichever loop runs it. `net` is on an autodiff device.
+pub fn objective_and_gradients(
+    model: &ModelConfig,
+    net: &AutoencoderNet,
+    batch: Batch,
+) -> (Objective, Gradients) {
+    let objective = objective::compute(model, net, batch);
+    let gradients = objective.total.backward();
+    (objective, gradients)
+}
+
 /// The loss and its terms after one optimiser step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepValues {
@@ -257,7 +271,8 @@ impl Default for Trainer {
     }
 }
 
-fn adam(cfg: &TrainConfig) -> ModuleOptimizer {
+/// Adam with the call's hyperparameters (both training loops use it).
+pub(crate) fn adam(cfg: &TrainConfig) -> ModuleOptimizer {
     let mut adam = AdamConfig::new()
         .with_beta_1(cfg.beta1)
         .with_beta_2(cfg.beta2)
@@ -299,8 +314,8 @@ impl Trainer {
     ) -> Result<StepValues> {
         let optimizer = self.optimizer.get_or_insert_with(|| adam(cfg));
         let before = (net.clone(), optimizer.clone());
-        let objective = objective::compute(model, net, batch);
-        let grads = GradientsParams::from_grads(objective.total.backward(), &*net);
+        let (objective, gradients) = objective_and_gradients(model, net, batch);
+        let grads = GradientsParams::from_grads(gradients, &*net);
         *net = optimizer.step(cfg.learning_rate, net.clone(), grads);
 
         // One readback per step: [total, term...], of the weights `before` the update.
@@ -426,7 +441,7 @@ impl Trainer {
 }
 
 /// Every precondition of `fit` on its arguments, each with the error a user can act on.
-fn check_fit(
+pub(crate) fn check_fit(
     model: &ModelConfig,
     cfg: &TrainConfig,
     inputs: &Images,

@@ -291,3 +291,56 @@ fn trains_on_the_bundled_colour_emoji_with_their_fixed_split() {
         text(&wrong.stderr)
     );
 }
+
+#[test]
+fn trains_data_parallel_on_two_devices_with_burn_train() {
+    let dir = scratch("cli-devices");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("two.ae");
+    let run = cli(&[
+        "train",
+        "--config",
+        r#"{"kind":"variational","hidden":[128],"latent":8}"#,
+        "--data",
+        "mnist",
+        "--epochs",
+        "2",
+        "--devices",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", text(&run.stderr));
+    assert!(
+        stdout.contains("trained 2 epochs on 2 devices with burn-train"),
+        "{stdout}"
+    );
+    // The quality line: a trained VAE, far below the ~550 nats of fresh weights.
+    let elbo: f32 = stdout
+        .split("negative ELBO ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no negative ELBO in {stdout}"));
+    assert!(elbo < 300.0, "held-out negative ELBO {elbo}");
+    // The checkpoint is an ordinary one.
+    let model = autoencoders::Autoencoder::load(
+        &std::fs::read(&out).unwrap(),
+        burn::tensor::Device::flex(),
+    )
+    .unwrap();
+    assert_eq!(model.config().latent, 8);
+
+    let none = cli(&[
+        "train",
+        "--devices",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        "{}",
+    ]);
+    assert!(!none.status.success());
+    assert!(text(&none.stderr).contains("--devices must be at least 1") && none.stdout.is_empty());
+}

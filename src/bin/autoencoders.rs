@@ -23,6 +23,7 @@ mod cli {
     use std::time::Instant;
 
     use autoencoders::data::rgba_to_image;
+    use autoencoders::learner::{LearnerProgress, LearnerRun};
     use autoencoders::metrics::{self, psnr};
     use autoencoders::train::{EpochSummary, StepProgress};
     use autoencoders::{
@@ -72,6 +73,13 @@ mod cli {
         /// Stop after this many optimiser steps in all.
         #[arg(long)]
         max_steps: Option<usize>,
+        /// Train data-parallel on this many devices of the backend, through burn-train's Learner
+        /// (its MultiDevice strategy: each device runs the step on its share of the batches, the
+        /// gradients are summed on the first). 1: the project's own loop. On `cpu` every device
+        /// is the one Flex device (to try it out); on `gpu` the first N wgpu adapters found; on
+        /// `cuda` CUDA devices 0..N.
+        #[arg(long, default_value_t = 1)]
+        devices: usize,
         /// Start from this checkpoint instead of fresh weights (fine-tuning); its config wins.
         #[arg(long)]
         resume: Option<PathBuf>,
@@ -138,6 +146,30 @@ mod cli {
                     .into(),
             ),
         }
+    }
+
+    /// `count` devices of `backend` for data-parallel training.
+    fn devices(backend: Backend, count: usize) -> CliResult<Vec<Device>> {
+        let devices: Vec<Device> = match backend {
+            Backend::Cpu => vec![Device::flex(); count],
+            #[cfg(feature = "gpu")]
+            Backend::Gpu => burn::tensor::Device::enumerate(burn::tensor::DeviceType::Wgpu)
+                .into_vec()
+                .into_iter()
+                .take(count)
+                .collect(),
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => (0..count).map(Device::cuda).collect(),
+            #[allow(unreachable_patterns)]
+            _ => return Ok(vec![device(backend)?]),
+        };
+        if devices.len() < count {
+            return Err(format!(
+                "--devices {count}: only {} device(s) of this backend were found",
+                devices.len()
+            ));
+        }
+        Ok(devices)
     }
 
     fn parse_config(text_or_path: &str) -> CliResult<ModelConfig> {
@@ -251,6 +283,9 @@ mod cli {
     }
 
     fn train(args: TrainArgs) -> CliResult<()> {
+        if args.devices == 0 {
+            return Err("--devices must be at least 1".into());
+        }
         // Said before training, not after it (when the trained weights could not be kept).
         if let Some(folder) = args.out.parent().filter(|f| !f.as_os_str().is_empty()) {
             if !folder.is_dir() {
@@ -292,6 +327,21 @@ mod cli {
             train_set.len(),
             config.input_shape
         );
+        if args.devices > 1 {
+            train_on_devices(&mut model, &args, &cfg, &train_set)?;
+        } else {
+            train_here(&mut model, &cfg, &train_set)?;
+        }
+        println!("{}", quality_line(&model, &held_out)?);
+        let bytes = block_on(model.save()).map_err(|e| e.to_string())?;
+        std::fs::write(&args.out, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+        println!("wrote {} ({} bytes)", args.out.display(), bytes.len());
+        Ok(())
+    }
+
+    /// The project's own loop, on one device, with a progress bar of steps.
+    fn train_here(model: &mut Autoencoder, cfg: &TrainConfig, train_set: &Images) -> CliResult<()> {
         let bar = ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  ETA {eta}")
                 .map_err(|e| e.to_string())?,
@@ -302,7 +352,7 @@ mod cli {
             started: Instant::now(),
         };
         let started = Instant::now();
-        let history = block_on(model.train(&train_set, None, &cfg, &mut observer))
+        let history = block_on(model.train(train_set, None, cfg, &mut observer))
             .map_err(|e| e.to_string())?;
         observer.bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
@@ -313,11 +363,54 @@ mod cli {
             seen as f64 / seconds.max(1e-9),
             history.step_losses.last().copied().unwrap_or(f32::NAN)
         );
-        println!("{}", quality_line(&model, &held_out)?);
-        let bytes = block_on(model.save()).map_err(|e| e.to_string())?;
-        std::fs::write(&args.out, &bytes)
-            .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-        println!("wrote {} ({} bytes)", args.out.display(), bytes.len());
+        Ok(())
+    }
+
+    /// burn-train's Learner, data-parallel on `args.devices` devices, with a progress bar of
+    /// images. Its metric logs go to a scratch folder that is removed afterwards.
+    fn train_on_devices(
+        model: &mut Autoencoder,
+        args: &TrainArgs,
+        cfg: &TrainConfig,
+        train_set: &Images,
+    ) -> CliResult<()> {
+        let devices = devices(args.backend, args.devices)?;
+        let bar = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} images  {msg}  ETA {eta}")
+                .map_err(|e| e.to_string())?,
+        );
+        let shown = bar.clone();
+        let progress = move |p: LearnerProgress| {
+            if p.training {
+                shown.set_length((p.total * p.epochs) as u64);
+                shown.set_position(((p.epoch - 1) * p.total + p.done) as u64);
+                shown.set_message(format!("epoch {}/{}", p.epoch, p.epochs));
+            }
+        };
+        let scratch =
+            std::env::temp_dir().join(format!("autoencoders-learner-{}", std::process::id()));
+        let started = Instant::now();
+        let result = block_on(model.train_with_learner(
+            train_set,
+            None,
+            cfg,
+            LearnerRun {
+                devices,
+                shuffle: true,
+                directory: &scratch,
+                progress: Some(Box::new(progress)),
+            },
+        ));
+        let _ = std::fs::remove_dir_all(&scratch);
+        bar.finish_and_clear();
+        let objective = result.map_err(|e| e.to_string())?;
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "trained {} epochs on {} devices with burn-train in {seconds:.1} s ({:.0} samples/s); training objective {objective:.4}",
+            cfg.epochs,
+            args.devices,
+            (cfg.epochs * train_set.len()) as f64 / seconds.max(1e-9),
+        );
         Ok(())
     }
 
