@@ -244,12 +244,17 @@ pub fn fit(
         // burn-train always runs a validation pass: without a split, on one training batch.
         valid_idx = train_idx.iter().copied().take(cfg.batch_size).collect();
     }
+    // One copy of the images, shared by the training and validation loaders' batchers.
+    let (inputs, targets) = (
+        Arc::new(inputs.clone()),
+        targets.map(|t| Arc::new(t.clone())),
+    );
     let batcher = || ImageBatcher {
         config: config.clone(),
         cfg_seed: cfg.seed,
         corruption: cfg.corruption.or(config.training_corruption()),
-        inputs: Arc::new(inputs.clone()),
-        targets: targets.map(|t| Arc::new(t.clone())),
+        inputs: inputs.clone(),
+        targets: targets.clone(),
     };
     let mut train_loader = DataLoaderBuilder::new(batcher()).batch_size(cfg.batch_size);
     if run.shuffle {
