@@ -9,6 +9,7 @@
 mod convert;
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use burn::tensor::Device;
@@ -57,7 +58,9 @@ export interface LoadOptions { backend?: Backend }
 export type ImageInput = Float32Array | Uint8Array | Uint8ClampedArray | ImageData | ImageData[];
 export interface TrainProgress {
   epoch: number; epochs: number; step: number; stepsPerEpoch: number; globalStep: number;
-  loss: number; terms: Record<string, number>; samplesSeen: number; samplesPerSecond: number;
+  loss: number; terms: Record<string, number>; samplesSeen: number;
+  /** Images per second over about the last 2 s of this call (since it started, until then). */
+  samplesPerSecond: number;
 }
 export interface EpochSummary { epoch: number; trainLoss: number; trainTerms: Record<string, number>; validationLoss: number | null }
 export interface TrainHistory { epochs: EpochSummary[]; stepLosses: number[]; steps: number; cancelled: boolean }
@@ -486,7 +489,7 @@ impl Autoencoder {
         let mut observer = JsObserver {
             callbacks,
             disposed: self.disposed.clone(),
-            started_ms: js_sys::Date::now(),
+            recent: VecDeque::from([(js_sys::Date::now(), 0)]),
             // The first step always yields, so calls made in the same tick as `train` find the
             // model busy, as they would a moment later.
             last_yield_ms: f64::NEG_INFINITY,
@@ -719,7 +722,9 @@ struct JsObserver {
     callbacks: Callbacks,
     /// The model's disposed flag: a `dispose()` during training stops it at the next step.
     disposed: Rc<Cell<bool>>,
-    started_ms: f64,
+    /// (time in ms, images seen) at recent steps, oldest first, beginning at or before the
+    /// start of the rate's window: what `samplesPerSecond` is measured over.
+    recent: VecDeque<(f64, usize)>,
     /// When training last handed control back to the event loop.
     last_yield_ms: f64,
     callback_error: Option<JsValue>,
@@ -728,6 +733,10 @@ struct JsObserver {
 /// Longest stretch of training steps between two yields to the event loop: half a frame, so a
 /// page stays smooth, while fast (GPU) steps are not each padded by a trip through the loop.
 const YIELD_EVERY_MS: f64 = 8.0;
+
+/// `samplesPerSecond` is the rate over about this long: the current speed, not an average
+/// dragged down by start-up (shader compilation, the first upload) or a pause.
+const RATE_WINDOW_MS: f64 = 2000.0;
 
 impl JsObserver {
     fn aborted(&self) -> bool {
@@ -769,12 +778,16 @@ impl JsObserver {
 impl TrainObserver for JsObserver {
     fn on_step(&mut self, progress: &StepProgress) -> Control {
         let event = to_js(progress);
-        let seconds = ((js_sys::Date::now() - self.started_ms) / 1000.0).max(1e-3);
-        let _ = Reflect::set(
-            &event,
-            &"samplesPerSecond".into(),
-            &(progress.samples_seen as f64 / seconds).into(),
-        );
+        let now = js_sys::Date::now();
+        // Keep one point at or before the window's start, and the rest inside it.
+        while self.recent.len() > 1 && self.recent[1].0 <= now - RATE_WINDOW_MS {
+            self.recent.pop_front();
+        }
+        let (since_ms, seen_then) = self.recent[0];
+        let seconds = ((now - since_ms) / 1000.0).max(1e-3);
+        let rate = progress.samples_seen.saturating_sub(seen_then) as f64 / seconds;
+        self.recent.push_back((now, progress.samples_seen));
+        let _ = Reflect::set(&event, &"samplesPerSecond".into(), &rate.into());
         self.call(self.callbacks.on_progress.clone(), "onProgress", &event)
     }
 
