@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use crate::checkpoint;
 use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
 use crate::corrupt;
-use crate::data::Images;
+use crate::data::{Images, spread_indices};
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
 use crate::rng::SeededRng;
@@ -156,10 +156,7 @@ impl Autoencoder {
     /// encoding the whole training set after every `train` call cost more than short calls did.
     async fn fit_codes(&self, images: &Images) -> Result<CodeDistribution> {
         let codes = if images.len() > FIT_CODES_FROM {
-            let step = images.len() as f64 / FIT_CODES_FROM as f64;
-            let picks: Vec<usize> = (0..FIT_CODES_FROM)
-                .map(|i| (i as f64 * step) as usize)
-                .collect();
+            let picks = spread_indices(images.len(), FIT_CODES_FROM);
             self.encode(&images.subset(&picks)).await?
         } else {
             self.encode(images).await?

@@ -217,6 +217,16 @@ pub fn rgba_to_image(
     Ok(out)
 }
 
+/// At most `most` indices of `0..n`, evenly spaced (all of them when `n <= most`): a sample that
+/// covers a whole set in its order.
+pub fn spread_indices(n: usize, most: usize) -> Vec<usize> {
+    if n <= most {
+        return (0..n).collect();
+    }
+    let step = n as f64 / most as f64;
+    (0..most).map(|i| (i as f64 * step) as usize).collect()
+}
+
 /// Split `0..n` into (train, validation) indices, shuffled by `seed`; `fraction` goes to validation.
 pub fn split_indices(n: usize, fraction: f32, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let mut all: Vec<usize> = (0..n).collect();
@@ -562,6 +572,15 @@ mod tests {
         ));
         let ok = Images::new(vec![0.5; 8], [1, 2, 2]).unwrap();
         assert_eq!(ok.len(), 2);
+    }
+
+    #[test]
+    fn spread_indices_cover_the_set_evenly() {
+        assert_eq!(spread_indices(5, 10), vec![0, 1, 2, 3, 4]);
+        assert_eq!(spread_indices(10, 4), vec![0, 2, 5, 7]);
+        let picks = spread_indices(10_000, 2048);
+        assert_eq!(picks.len(), 2048);
+        assert!(picks.windows(2).all(|w| w[0] < w[1]) && picks[2047] >= 9990);
     }
 
     #[test]

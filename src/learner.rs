@@ -28,7 +28,7 @@ use burn::train::{
 use burn_std::ExecutionError;
 
 use crate::config::{ModelConfig, TrainConfig};
-use crate::data::{Images, split_indices};
+use crate::data::{Images, split_indices, spread_indices};
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
 use crate::objective::{self, Batch};
@@ -304,6 +304,9 @@ pub fn fit(
     Ok(result.model.train().net.fork(&main.autodiff()))
 }
 
+/// Most images the objective of a trained network is measured on.
+const OBJECTIVE_FROM: usize = 2048;
+
 /// Mean objective of `net` on at most 2,048 evenly spaced of `inputs` (the objective the steps
 /// minimise, without corruption), for checking a network the Learner trained: a non-finite value
 /// means it diverged.
@@ -314,9 +317,7 @@ pub async fn mean_objective(
     targets: Option<&Images>,
     device: &Device,
 ) -> Result<f32> {
-    let n = inputs.len();
-    let take = n.min(2048);
-    let indices: Vec<usize> = (0..take).map(|k| k * n / take).collect();
+    let indices = spread_indices(inputs.len(), OBJECTIVE_FROM);
     mean_loss(
         net,
         config,
