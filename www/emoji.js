@@ -39,6 +39,19 @@ export function parseEmoji(bytes) {
   };
 }
 
+/**
+ * Fill `select` with the held-out emoji (once: a filled list is left as it is), the first whose
+ * name contains `first` chosen; resolves with the set.
+ */
+export async function listEmoji(select, first) {
+  const set = await loadEmoji();
+  if (select.options.length === 0) {
+    select.replaceChildren(...set.names.map((name, i) => new Option(`${set.characters[i]} ${name}`, String(i))));
+    select.value = String(set.find(first));
+  }
+  return set;
+}
+
 /** The emoji artwork's attribution, shown wherever emoji are (hidden until then). */
 export function emojiCredit() {
   const credit = document.createElement('p');

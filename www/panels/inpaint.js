@@ -13,7 +13,7 @@ import { drawImage, drawMasked, figure, psnr } from '../draw.js';
 import { el, labelled, select, slider, digitPicker, paintWith } from '../ui.js';
 import { modelView } from '../view.js';
 import { imageModels, inColour } from '../store.js';
-import { loadEmoji, emojiCredit } from '../emoji.js';
+import { listEmoji, emojiCredit } from '../emoji.js';
 
 /** The emoji shown first with a colour model (held out, and reconstructed well). */
 const FIRST_EMOJI = 'smiling face with heart-shaped eyes';
@@ -84,12 +84,8 @@ export function mountInpaint(root, mnist) {
 
   /** The held-out emoji, listed on first use. */
   async function emojiSet() {
-    if (emoji) return emoji;
-    const set = await loadEmoji();
-    for (const [i, name] of set.names.entries()) emojiPick.append(el('option', { value: String(i) }, `${set.characters[i]} ${name}`));
-    emojiPick.value = String(set.find(FIRST_EMOJI));
-    emoji = set;
-    return set;
+    emoji = await listEmoji(emojiPick, FIRST_EMOJI);
+    return emoji;
   }
 
   function redrawMask() {

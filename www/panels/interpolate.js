@@ -8,7 +8,7 @@ import { el, labelled, select, slider, digitPicker } from '../ui.js';
 import { sketchPad } from '../ui.js';
 import { modelView } from '../view.js';
 import { imageModels, inColour } from '../store.js';
-import { loadEmoji, emojiCredit } from '../emoji.js';
+import { listEmoji, emojiCredit } from '../emoji.js';
 
 const STEPS = 10;
 /** The emoji ends shown first: a face to a cat's face, both held out (and both reconstructed well: about 18 dB). */
@@ -86,15 +86,8 @@ export function mountInterpolate(root, mnist) {
   /** The emoji lists, filled once from the held-out emoji. */
   let emoji = null;
   async function emojiSet() {
-    if (emoji) return emoji;
-    const set = await loadEmoji();
-    const options = set.names.map((name, i) => ({ value: String(i), label: `${set.characters[i]} ${name}` }));
-    ends.forEach((end, k) => {
-      for (const o of options) end.emoji.append(el('option', { value: o.value }, o.label));
-      end.emoji.value = String(set.find(EMOJI_ENDS[k]));
-    });
-    emoji = set;
-    return set;
+    [emoji] = await Promise.all(ends.map((end, k) => listEmoji(end.emoji, EMOJI_ENDS[k])));
+    return emoji;
   }
 
   function showFrame() {
