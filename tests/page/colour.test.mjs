@@ -3,37 +3,19 @@
 // fine-tunes it in colour on dropped colour PNGs (their reconstruction error falls); each panel
 // offers only the models that fit it; the emoji artwork's attribution is shown with it.
 // Screenshots in test-results/screenshots/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { startDemo, demoPanels } from './helpers.mjs';
+import { demoSession, SHOTS } from './helpers.mjs';
 import { parseEmoji } from '../../www/emoji.js';
 
-const SHOTS = 'test-results/screenshots';
 const require = createRequire(import.meta.url);
 const emojiPngs = join(dirname(require.resolve('emoji-datasource-google/package.json')), 'img', 'google', '64');
 const heldOut = parseEmoji(new Uint8Array(readFileSync(new URL('../../data/emoji-heldout.bin', import.meta.url))));
-let demo;
 let page;
-
-before(async () => {
-  demo = await startDemo();
-  page = demo.page;
-  await page.setViewportSize({ width: 1366, height: 900 });
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-  await page.selectOption('#backend', 'cpu');
-  mkdirSync(SHOTS, { recursive: true });
-});
-
-after(async () => {
-  assert.deepEqual(demo.errors, [], 'no uncaught page errors');
-  assert.deepEqual(demo.outside, [], 'no request leaves the local server');
-  await demo.close();
-});
-
-const { panel, open, settled } = demoPanels(() => page);
+const { panel, open, settled } = demoSession({ backend: 'cpu', onPage: (p) => { page = p; } });
 
 /**
  * How colourful a canvas is: the share of its pixels whose channels differ by more than 40 (a gray

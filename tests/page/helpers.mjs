@@ -1,6 +1,8 @@
 // Shared fixtures for the page tests: a static server for dist/ and headless Chromium started with
 // the same flags as the browser tests (webdriver.json is the one place they are written).
-import { readFileSync, readdirSync, mkdtempSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
@@ -17,6 +19,32 @@ export const PRETRAINED_COUNT = JSON.parse(readFileSync(join(root, 'www', 'model
 
 export function startDemo(options) {
   return openPage(join(root, 'dist'), options);
+}
+
+/// Where the page tests save their screenshots.
+export const SHOTS = 'test-results/screenshots';
+
+/// One demo for a whole test file, as a projector shows it: opened before its tests at 1366 x 900
+/// (on `backend` when given), SHOTS made; closed after them, asserting that the page threw no
+/// uncaught error and sent no request off the local server. `onPage(page)` receives the page once
+/// it is ready. Returns demoPanels' drivers (`failOnError` as there).
+export function demoSession({ backend, onPage, failOnError = true } = {}) {
+  let demo;
+  before(async () => {
+    demo = await startDemo();
+    const { page } = demo;
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    if (backend) await page.selectOption('#backend', backend);
+    mkdirSync(SHOTS, { recursive: true });
+    onPage?.(page);
+  });
+  after(async () => {
+    assert.deepEqual(demo.errors, [], 'no uncaught page errors');
+    assert.deepEqual(demo.outside, [], 'no request leaves the local server');
+    await demo.close();
+  });
+  return demoPanels(() => demo.page, { failOnError });
 }
 
 /// Serve `dir` on a free loopback port and open it in headless Chromium. Options: `headers`, extra

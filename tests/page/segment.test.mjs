@@ -5,15 +5,14 @@
 // go on from the same step; a digit drawn on the pad (with the mouse, or the keyboard) gets a mask
 // where its strokes are, with clutter behind it too. Screenshots at 1366 x 900 and 390 px go to
 // test-results/screenshots/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { startDemo, demoPanels } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { demoSession, SHOTS } from './helpers.mjs';
 import { Autoencoder } from '../../pkg/node.js';
 import { parseMnist } from '../../www/mnist.js';
 import { pairs, scores } from '../../www/segmentation.js';
 
-const SHOTS = 'test-results/screenshots';
 /** The bars. Pretrained: its held-out IoU (0.690 on these 200 pairs) and pixel accuracy. */
 const PRETRAINED = { iou: 0.65, accuracy: 0.96 };
 /**
@@ -25,24 +24,8 @@ const FROM_SCRATCH = { iou: 0.5, seconds: 60 };
 const HELD_OUT = { count: 200, seed: 12 }; // as in www/panels/segment.js
 
 const mnist = parseMnist(new Uint8Array(readFileSync(new URL('../../data/mnist.bin', import.meta.url))));
-let demo;
 let page;
-
-before(async () => {
-  demo = await startDemo();
-  page = demo.page;
-  await page.setViewportSize({ width: 1366, height: 900 });
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-  mkdirSync(SHOTS, { recursive: true });
-});
-
-after(async () => {
-  assert.deepEqual(demo.errors, [], 'no uncaught page errors');
-  assert.deepEqual(demo.outside, [], 'no request leaves the local server');
-  await demo.close();
-});
-
-const panels = demoPanels(() => page);
+const panels = demoSession({ onPage: (p) => { page = p; } });
 const panel = () => panels.panel('segment');
 const state = () => panel().getAttribute('data-state');
 const held = () => panel().locator('.held-readout');

@@ -4,32 +4,15 @@
 // becomes an MNIST-like digit, a painted inpaint stroke beats black, messages are in plain words,
 // and the header's subtitle is in view. Each panel is photographed at 1366 x 900 (what a projector
 // shows) and at 390 px wide (a phone, the whole page) into test-results/screenshots/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { startDemo, grayPng, png, demoPanels } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { grayPng, png, demoSession, SHOTS } from './helpers.mjs';
 import { parseMnist } from '../../www/mnist.js';
 
-const SHOTS = 'test-results/screenshots';
 const mnist = parseMnist(new Uint8Array(readFileSync(new URL('../../data/mnist.bin', import.meta.url))));
-let demo;
 let page;
-
-before(async () => {
-  demo = await startDemo();
-  page = demo.page;
-  await page.setViewportSize({ width: 1366, height: 900 });
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-  mkdirSync(SHOTS, { recursive: true });
-});
-
-after(async () => {
-  assert.deepEqual(demo.errors, [], 'no uncaught page errors');
-  assert.deepEqual(demo.outside, [], 'no request leaves the local server');
-  await demo.close();
-});
-
-const { panel, open, settled, pixels } = demoPanels(() => page, { failOnError: false });
+const { panel, open, settled, pixels } = demoSession({ failOnError: false, onPage: (p) => { page = p; } });
 
 const spread = ({ values }) => Math.max(...values) - Math.min(...values);
 
