@@ -7,9 +7,16 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
-/** The two bundles compared: the package, and TF.js core with its wasm backend (SIMD build). */
+/**
+ * The bundles compared: the package (its CPU module and every JS file its entry imports), and
+ * TF.js core with its wasm backend (SIMD build); then the package's WebGPU module, which a page
+ * fetches only for a WebGPU model (or `auto` on a hardware adapter), after the first reconstruction.
+ */
 export const BUNDLES = [
-  { name: 'autoencoders (this package)', files: ['pkg/autoencoders_bg.wasm', 'pkg/autoencoders.js', 'pkg/index.js'] },
+  {
+    name: 'autoencoders (this package)',
+    files: ['pkg/autoencoders_bg.wasm', 'pkg/autoencoders.js', 'pkg/autoencoders_webgpu.js', 'pkg/index.js', 'pkg/wasm-source.js', 'pkg/images.js'],
+  },
   {
     name: 'TF.js 4.22 core + wasm backend',
     files: [
@@ -18,6 +25,7 @@ export const BUNDLES = [
       'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
     ],
   },
+  { name: 'autoencoders WebGPU module (fetched later, for WebGPU only)', files: ['pkg/autoencoders_webgpu_bg.wasm'] },
 ];
 
 function compressedSizes(bytes, brotliQuality) {

@@ -23,9 +23,19 @@ export function toImageData(
   index?: number,
 ): ImageData | { data: Uint8ClampedArray; width: number; height: number };
 
-/** Start the module (fetch and compile the .wasm). Optional: every entry point calls it first. */
+/**
+ * Start the CPU module (fetch and compile `autoencoders_bg.wasm`). Optional: every entry point
+ * calls it first. `module_or_path` loads that file from elsewhere; `webgpu_module_or_path` does
+ * the same for `autoencoders_webgpu_bg.wasm`, which is fetched only when a model first needs WebGPU.
+ */
 export default function init(
-  options?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,
+  options?:
+    | {
+        module_or_path?: InitInput | Promise<InitInput>;
+        webgpu_module_or_path?: InitInput | Promise<InitInput>;
+      }
+    | InitInput
+    | Promise<InitInput>,
 ): Promise<InitOutput>;
 
 /**

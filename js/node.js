@@ -1,12 +1,12 @@
 // The package's entry for Node.js (the `node` condition of its exports map): the same API as
-// the browser entry, with the .wasm read from beside this file. The CPU backend always works;
+// the browser entry, with each .wasm read from beside this file. The CPU backend always works;
 // WebGPU works where the host provides `navigator.gpu` (e.g. the npm `webgpu` package, Dawn:
 // `Object.assign(globalThis.navigator ??= {}, { gpu: create([]) })`), and `auto` picks as in a
 // browser. The worker API (`autoencoders/worker`) needs a browser's Web Workers.
 import { readFile } from 'node:fs/promises';
 import { wasmSource } from './wasm-source.js';
 
-wasmSource.get = () => ({ module_or_path: readFile(new URL('./autoencoders_bg.wasm', import.meta.url)) });
+wasmSource.get = (name) => ({ module_or_path: readFile(new URL(`./${name}_bg.wasm`, import.meta.url)) });
 
 export * from './index.js';
 export { default } from './index.js';

@@ -134,6 +134,7 @@ fn run_constructors_once() {
 
 thread_local! {
     /// The WebGPU device: it can be initialised only once per page or worker, so it is cached.
+    #[cfg(feature = "webgpu")]
     static WEBGPU: RefCell<Option<Device>> = const { RefCell::new(None) };
     /// Why the WebGPU device was lost, once it has been: it cannot be started again here.
     static DEVICE_LOST: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -173,6 +174,8 @@ async fn probe_adapter() -> Option<JsValue> {
     Some(plain.into())
 }
 
+/// The page's (or worker's) WebGPU device, started on first use.
+#[cfg(feature = "webgpu")]
 async fn webgpu_device() -> JsResult<Device> {
     if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
         return Ok(device);
@@ -185,6 +188,16 @@ async fn webgpu_device() -> JsResult<Device> {
     })?;
     WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// The CPU-only module (built without the `webgpu` feature) has no WebGPU device. The package's
+/// JS entry sends WebGPU models to the other module, so only a direct user of this one sees it.
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu_device() -> JsResult<Device> {
+    Err(js_error(
+        "NO_WEBGPU",
+        "this build of autoencoders is CPU only (built without its `webgpu` feature); use { backend: 'cpu' }",
+    ))
 }
 
 /// Where a model runs: the device, the backend's name, the adapter's info (WebGPU only) and, in
@@ -859,6 +872,7 @@ impl From<AeError> for JsValue {
             DEVICE_LOST.with(|lost| {
                 lost.borrow_mut().get_or_insert_with(|| why.clone());
             });
+            #[cfg(feature = "webgpu")]
             WEBGPU.with(|device| device.borrow_mut().take());
             return js_error(e.code(), &format!("{e}. {AFTER_DEVICE_LOST}"));
         }

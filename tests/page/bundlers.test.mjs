@@ -1,7 +1,8 @@
 // The npm package, installed from its tarball, used through every common way of shipping it to a
 // browser: esbuild 0.28, Vite 7, and a plain `<script type="module">` from a static server (no
 // bundler; webpack 5 is covered by package.test.mjs). Each page trains and encodes on the CPU
-// directly and through the worker. The configuration each bundler needs is the one the README
+// directly and through the worker, then loads the model on WebGPU (the second module, fetched
+// only then). The configuration each bundler needs is the one the README
 // shows, and nothing more.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,9 +30,14 @@ window.results = (async () => {
   const workerHistory = await worker.train(data, { epochs: 5, batchSize: 16 });
   const workerCodes = await worker.encode(data);
   await worker.dispose();
+  // Only now does the page ask for WebGPU: the WebGPU module must not have been fetched before.
+  const fetchedEarly = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /webgpu[^/]*\.wasm$/.test(n));
+  const gpu = await Autoencoder.load(await direct.save(), { backend: 'webgpu' });
+  const gpuCodes = await gpu.encode(data);
   return {
     first: history.stepLosses[0], last: history.stepLosses.at(-1), codes: codes.length,
     workerSteps: workerHistory.steps, workerCodes: workerCodes.length,
+    fetchedEarly, gpuBackend: gpu.backend, gpuMaxDiff: Math.max(...gpuCodes.map((v, i) => Math.abs(v - codes[i]))),
   };
 })().catch((e) => ({ failed: String(e?.stack ?? e), code: e?.code }));
 `;
@@ -43,12 +49,23 @@ before(() => { project = installPackage(); });
 after(() => rmSync(project, { recursive: true, force: true }));
 
 async function check(dir, page = '') {
-  const opened = await openPage(dir, { path: page });
+  const wasm = [];
+  const opened = await openPage(dir, {
+    path: page,
+    beforeGoto: (_, context) => context.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url()); }),
+  });
   try {
     const results = await opened.page.evaluate(() => window.results);
     assert.equal(results.failed, undefined, results.failed);
     assert.ok(results.last < results.first, `the loss falls: ${results.first} -> ${results.last}`);
     assert.deepEqual([results.codes, results.workerSteps, results.workerCodes], [128, 10, 128]);
+    // The CPU models ran on the small module; the WebGPU one fetched the other module when it
+    // was asked for, and encodes as the CPU model it was saved from.
+    assert.deepEqual(results.fetchedEarly, []);
+    assert.equal(results.gpuBackend, 'webgpu');
+    assert.ok(results.gpuMaxDiff < 1e-4, `WebGPU codes match the CPU's: ${results.gpuMaxDiff}`);
+    assert.ok(wasm.some((url) => /autoencoders_webgpu_bg[^/]*\.wasm$/.test(url)), wasm.join(' '));
+    assert.ok(wasm.some((url) => /autoencoders_bg[^/]*\.wasm$/.test(url)), wasm.join(' '));
     assert.deepEqual(opened.errors, []);
     assert.deepEqual(opened.outside, []);
   } finally {
@@ -56,7 +73,7 @@ async function check(dir, page = '') {
   }
 }
 
-test('esbuild: the app bundles with two README lines (copy the .wasm, bundle the worker entry) and runs', { timeout: 300_000 }, async () => {
+test('esbuild: the app bundles with two README lines (copy the .wasm files, bundle the worker entry) and runs', { timeout: 300_000 }, async () => {
   const src = join(project, 'esbuild-src');
   const dist = join(project, 'esbuild-dist');
   mkdirSync(src, { recursive: true });
@@ -64,7 +81,7 @@ test('esbuild: the app bundles with two README lines (copy the .wasm, bundle the
   await esbuild.build({ absWorkingDir: project, entryPoints: [join(src, 'app.js')], bundle: true, format: 'esm', outdir: dist, logLevel: 'error' });
   // The README's two lines for esbuild:
   await esbuild.build({ absWorkingDir: project, entryPoints: ['node_modules/autoencoders/worker.js'], bundle: true, format: 'esm', outdir: dist, logLevel: 'error' });
-  copyFileSync(join(project, 'node_modules/autoencoders/autoencoders_bg.wasm'), join(dist, 'autoencoders_bg.wasm'));
+  for (const wasm of ['autoencoders_bg.wasm', 'autoencoders_webgpu_bg.wasm']) copyFileSync(join(project, 'node_modules/autoencoders', wasm), join(dist, wasm));
   writeFileSync(join(dist, 'index.html'), HTML('app.js'));
   await check(dist);
 });
