@@ -45,7 +45,12 @@ function localTrainOptions({ onProgress, onEpoch, signal, ...rest }) {
 
 /** A worker that runs autoencoders models; several models may share one. */
 export class AutoencoderWorkerHost {
-  constructor(worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })) {
+  /** `worker`: a Worker running this package's worker.js (by default, one is started). */
+  constructor(worker) {
+    if (worker !== undefined && (worker === null || typeof worker !== 'object' || typeof worker.postMessage !== 'function' || typeof worker.terminate !== 'function')) {
+      throw codedError('INVALID_CONFIG', `new AutoencoderWorkerHost(worker): worker must be a Worker running autoencoders/worker.js, or left out to start one, got ${worker === null ? 'null' : typeof worker}`);
+    }
+    worker ??= new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     this.worker = worker;
     this.pending = new Map();
     worker.onmessage = ({ data }) => {

@@ -143,9 +143,10 @@ function webgpuAdapterKind() {
 
 /**
  * The module a new model goes to, for its options: the WebGPU module when WebGPU is asked for
- * and there is an adapter, or for `auto` (the default) on a hardware adapter; else the CPU
- * module, which also answers a bad `backend` value, or `webgpu` without an adapter, with its
- * typed error. `reason` is set when `auto` takes the CPU for a reason the module cannot see.
+ * and there is an adapter, or for `auto` (the default) on a hardware adapter, or for either once
+ * that module is loaded; else the CPU module, which also answers a bad `backend` value, or
+ * `webgpu` without an adapter, with its typed error. `reason` is set when `auto` takes the CPU
+ * for a reason the modules cannot see.
  */
 async function placement(options) {
   let backend;
@@ -155,6 +156,8 @@ async function placement(options) {
     backend = undefined;
   }
   if (backend !== 'webgpu' && backend !== 'auto' && backend !== undefined) return { runtime: cpu, options };
+  // Once loaded, the WebGPU module answers for itself: it knows whether its device was lost.
+  if (webgpu.Core) return { runtime: webgpu, options };
   const adapter = await webgpuAdapterKind();
   if (backend === 'webgpu') return { runtime: adapter === 'none' ? cpu : webgpu, options };
   if (adapter !== 'hardware') return { runtime: cpu, options };

@@ -543,3 +543,110 @@ pub async fn mean_loss(
     }
     Ok((total / indices.len().max(1) as f64) as f32)
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use pollster::block_on;
+
+    fn tiny() -> ModelConfig {
+        ModelConfig {
+            input_shape: [1, 4, 4],
+            hidden: vec![8],
+            latent: 3,
+            ..Default::default()
+        }
+    }
+
+    /// 6 images of 16 values in [0, 1] (or with one NaN), `[6, 16]`.
+    fn batch(seed: u64, nan: bool, device: &Device) -> Batch {
+        let mut rng = SeededRng::new(seed);
+        let mut values: Vec<f32> = (0..6 * 16).map(|_| rng.uniform(0.0, 1.0)).collect();
+        if nan {
+            values[5] = f32::NAN;
+        }
+        Batch {
+            input: matrix(values.clone(), 6, 16, device),
+            target: matrix(values, 6, 16, device),
+            noise: None,
+            probes: Vec::new(),
+        }
+    }
+
+    /// Losses of three steps on fixed batches: the first is that of `net` as given, the next two
+    /// depend on the optimiser's state too.
+    fn three_steps(trainer: &mut Trainer, net: &mut AutoencoderNet, device: &Device) -> Vec<f32> {
+        let (model, cfg) = (tiny(), TrainConfig::default());
+        (0..3)
+            .map(|i| {
+                let step = trainer.step(
+                    net,
+                    &model,
+                    &cfg,
+                    batch(100 + i, false, device),
+                    StepAt::default(),
+                );
+                block_on(step).unwrap().loss
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_divergence_restores_the_weights_and_the_optimiser_state_of_the_last_good_step() {
+        let device = Device::flex().autodiff();
+        let (model, cfg) = (tiny(), TrainConfig::default());
+        let mut net = AutoencoderNet::new(&model, 1, &device);
+        let mut trainer = Trainer::new();
+        for i in 0..3 {
+            block_on(trainer.step(
+                &mut net,
+                &model,
+                &cfg,
+                batch(i, false, &device),
+                StepAt::default(),
+            ))
+            .unwrap();
+        }
+        // A step's loss is that of the weights it starts from: after the next (good) step, these
+        // weights and Adam's moments are the last ones known good.
+        let snapshot = (net.clone(), trainer.optimizer.clone().unwrap());
+        block_on(trainer.step(
+            &mut net,
+            &model,
+            &cfg,
+            batch(3, false, &device),
+            StepAt::default(),
+        ))
+        .unwrap();
+        let diverged = block_on(trainer.step(
+            &mut net,
+            &model,
+            &cfg,
+            batch(4, true, &device),
+            StepAt::default(),
+        ));
+        assert!(
+            matches!(diverged, Err(AeError::Diverged { .. })),
+            "{diverged:?}"
+        );
+
+        let resumed = three_steps(&mut trainer, &mut net, &device);
+        let mut replay = Trainer {
+            optimizer: Some(snapshot.1),
+            last_good: None,
+        };
+        let replayed = three_steps(&mut replay, &mut snapshot.0.clone(), &device);
+        assert_eq!(
+            resumed, replayed,
+            "training resumes exactly from the snapshot"
+        );
+        // And Adam's moments matter: the same weights with a fresh optimiser train differently.
+        let fresh = three_steps(&mut Trainer::new(), &mut snapshot.0.clone(), &device);
+        assert_eq!(fresh[0], resumed[0]);
+        assert_ne!(
+            fresh[1..],
+            resumed[1..],
+            "a fresh optimiser would take other steps"
+        );
+    }
+}

@@ -62,7 +62,7 @@ test('the page is served with the strict policy', () => {
   assert.equal(documentHeaders?.['content-security-policy'], STRICT_CSP);
 });
 
-test('under the policy: pretrained models load, and every panel draws its pixels', { timeout: 300_000 }, async () => {
+test('under the policy: pretrained models load, and every panel (Segment too) draws its pixels', { timeout: 300_000 }, async () => {
   await open('models');
   await page.waitForFunction((n) => document.querySelectorAll('#panel-models .model-list li').length === n, PRETRAINED_COUNT);
   for (const [id, canvas] of [
@@ -76,6 +76,13 @@ test('under the policy: pretrained models load, and every panel draws its pixels
     assert.ok(await spread(panel(id).locator(canvas)) > 100, `${id}: pixels are drawn`);
   }
   assert.ok(await spread(panel('sample').locator('canvas.latent-map')) > 100, 'sample: the latent map is drawn');
+  // Segment: the pretrained segmenter's held-out masks and its IoU.
+  await open('segment');
+  await settled('segment');
+  for (const row of ['input', 'predicted', 'overlay']) {
+    assert.ok(await spread(panel('segment').locator(`canvas.strip-${row}`)) > 100, `segment: the ${row} row is drawn`);
+  }
+  assert.match(await panel('segment').locator('.held-readout').textContent(), /^Held-out IoU 0\.\d{3}/);
 });
 
 test('under the policy: a short training runs in its worker', { timeout: 300_000 }, async () => {

@@ -74,8 +74,11 @@ const CASES = [
   ['train: negative maxSteps', (m) => m.train(x, { maxSteps: -5 }), 'INVALID_CONFIG', /maxSteps.*-5/],
   ['train: an array of numbers', (m) => m.train([1, 2, 3]), 'INVALID_DATA', /data/],
   ['train: a string', (m) => m.train('pixels'), 'INVALID_DATA', /data/],
-  ['train: onProgress throws', (m) => m.train(x, { maxSteps: 3, onProgress: () => { throw new Error('boom'); } }), 'CALLBACK', /onProgress.*boom/],
-  ['train: onEpoch throws', (m) => m.train(x, { epochs: 2, onEpoch: () => { throw new Error('bang'); } }), 'CALLBACK', /onEpoch.*bang/],
+  // A throwing callback stops the training: with this many epochs, one that went on would leave
+  // the call pending past PENDING_MS, and the encode after it would be BUSY.
+  ['train: onProgress throws', (m) => m.train(x, { epochs: 100000, onProgress: () => { throw new Error('boom'); } }), 'CALLBACK', /onProgress.*boom/],
+  ['train: onEpoch throws', (m) => m.train(x, { epochs: 100000, onEpoch: () => { throw new Error('bang'); } }), 'CALLBACK', /onEpoch.*bang/],
+  ['train: NaN in the targets', (m) => m.train(x, { targets: filled(32 * PIXELS, NaN) }), 'INVALID_DATA', /NaN/],
   // encode, decode, reconstruct, denoise
   ['encode: null', (m) => m.encode(null), 'INVALID_DATA', /images.*null/],
   ['encode: a partial image', (m) => m.encode(new Float32Array(10)), 'SHAPE_MISMATCH', /10 values/],
@@ -89,6 +92,8 @@ const CASES = [
   ['decode: a plain array', (m) => m.decode([0, 0, 0, 0]), 'INVALID_DATA', /Float32Array/],
   ['decode: no codes', (m) => m.decode(new Float32Array(0)), 'SHAPE_MISMATCH', /0 code values/],
   ['reconstruct: null', (m) => m.reconstruct(null), 'INVALID_DATA', /images/],
+  ['reconstruct: NaN pixels', (m) => m.reconstruct(filled(PIXELS, NaN)), 'INVALID_DATA', /NaN/],
+  ['denoise: NaN pixels', (m) => m.denoise(filled(PIXELS, NaN)), 'INVALID_DATA', /NaN/],
   ['denoise: a partial image', (m) => m.denoise(new Float32Array(PIXELS + 1)), 'SHAPE_MISMATCH', /65 values/],
   // sample
   ['sample: fractional count', (m) => m.sample(2.5), 'INVALID_CONFIG', /n.*2\\.5/],
@@ -103,6 +108,7 @@ const CASES = [
   ['sample: misspelt option', (m) => m.sample(2, { sed: 1 }), 'INVALID_CONFIG', /sed/],
   // inpaint
   ['inpaint: NaN in the mask', (m) => m.inpaint(one, filled(PIXELS, NaN)), 'INVALID_DATA', /mask.*NaN/],
+  ['inpaint: NaN pixels', (m) => m.inpaint(filled(PIXELS, NaN), mask), 'INVALID_DATA', /NaN/],
   ['inpaint: no mask', (m) => m.inpaint(one, null), 'INVALID_DATA', /mask/],
   ['inpaint: a mask of the wrong size', (m) => m.inpaint(one, new Float32Array(5)), 'SHAPE_MISMATCH', /mask has 5/],
   ['inpaint: zero iterations', (m) => m.inpaint(one, mask, { iterations: 0 }), 'INVALID_CONFIG', /iterations.*got 0/],
@@ -115,6 +121,7 @@ const CASES = [
   ['interpolate: fractional steps', (m) => m.interpolate(one, one, 2.5), 'INVALID_CONFIG', /steps.*2\\.5/],
   ['interpolate: steps as a string', (m) => m.interpolate(one, one, '5'), 'INVALID_CONFIG', /steps/],
   ['interpolate: no end image', (m) => m.interpolate(one, null, 5), 'INVALID_DATA', /b /],
+  ['interpolate: NaN in the start image', (m) => m.interpolate(filled(PIXELS, NaN), one, 5), 'INVALID_DATA', /NaN/],
   ['interpolate: two images at one end', (m) => m.interpolate(two, one, 5), 'SHAPE_MISMATCH', /one image at each end/],
   ['interpolate: unknown method', (m) => m.interpolate(one, one, 5, { method: 'cubic' }), 'INVALID_CONFIG', /cubic/],
   ['interpolate: misspelt option', (m) => m.interpolate(one, one, 5, { method: 'slerp', extra: 1 }), 'INVALID_CONFIG', /extra/],
@@ -123,6 +130,7 @@ const CASES = [
   ['corrupt: negative sigma', (m) => m.corrupt(one, { type: 'gaussian', sigma: -1 }), 'INVALID_CONFIG', /sigma/],
   ['corrupt: negative seed', (m) => m.corrupt(one, { type: 'gaussian', sigma: 0.1 }, -3), 'INVALID_CONFIG', /seed.*-3/],
   ['corrupt: missing fraction', (m) => m.corrupt(one, { type: 'masking' }), 'INVALID_CONFIG', /fraction/],
+  ['corrupt: NaN pixels', (m) => m.corrupt(filled(PIXELS, NaN), { type: 'masking', fraction: 0.5 }), 'INVALID_DATA', /NaN/],
 ];
 
 /** Runs \`call\` and describes how it settled, or that it did not within PENDING_MS. */
@@ -146,7 +154,8 @@ async function table(Class, options) {
   for (const [name, call, code, pattern] of CASES) {
     const got = await settle(() => call(model, Class, { saved }));
     const after = await settle(() => model.encode(one));
-    rows.push({ name, expected: code, pattern: pattern.source, ...got, afterwards: after });
+    const { name: errorName, ...settled } = got;
+    rows.push({ case: name, expected: code, pattern: pattern.source, errorName, ...settled, afterwards: after });
   }
   return { rows, model };
 }
@@ -228,6 +237,40 @@ window.runDisposal = async () => {
   out.workerDisposedLater = await settle(() => own.encode(one));
   return out;
 };
+/** Bad calls of the synchronous functions beside the classes: each throws a typed error at once. */
+window.runSync = async () => {
+  const { toImageData: fromClient } = await import('./client.js');
+  const { toImageData } = await import('./index.js');
+  const calls = [
+    ['toImageData: null values', () => toImageData(null, [1, 8, 8]), 'INVALID_DATA', /values must be a Float32Array/],
+    ['toImageData: a plain array', () => toImageData([0, 1], [1, 1, 2]), 'INVALID_DATA', /got Array/],
+    ['toImageData: no shape', () => toImageData(one), 'INVALID_DATA', /shape must be/],
+    ['toImageData: a shape of two numbers', () => toImageData(one, [8, 8]), 'INVALID_DATA', /shape must be/],
+    ['toImageData: a fractional side', () => toImageData(one, [1, 8, 7.5]), 'INVALID_DATA', /7\.5/],
+    ['toImageData: 2 channels', () => toImageData(filled(128, 0), [2, 8, 8]), 'INVALID_DATA', /1, 3 or 4 channels.*2/],
+    ['toImageData: an image past the end', () => toImageData(one, [1, 8, 8], 1), 'INVALID_DATA', /image 1 .*1 images/],
+    ['toImageData: a negative index', () => toImageData(one, [1, 8, 8], -1), 'INVALID_DATA', /image -1/],
+    ['toImageData: too few values', () => toImageData(new Float32Array(10), [1, 8, 8]), 'INVALID_DATA', /10 values/],
+    ['toImageData (worker entry): null values', () => fromClient(null, [1, 8, 8]), 'INVALID_DATA', /values must be/],
+    ['AutoencoderWorkerHost: null', () => new AutoencoderWorkerHost(null), 'INVALID_CONFIG', /worker must be a Worker.*null/],
+    ['AutoencoderWorkerHost: a number', () => new AutoencoderWorkerHost(5), 'INVALID_CONFIG', /worker must be a Worker.*number/],
+    ['AutoencoderWorkerHost: a plain object', () => new AutoencoderWorkerHost({}), 'INVALID_CONFIG', /worker must be a Worker/],
+  ];
+  const rows = calls.map(([name, call, code, pattern]) => {
+    try {
+      return { case: name, expected: code, pattern: pattern.source, returned: String(call()) };
+    } catch (e) {
+      return { case: name, expected: code, pattern: pattern.source, code: e?.code, errorName: e?.name, message: String(e?.message ?? e) };
+    }
+  });
+  // And the good calls still work.
+  const gray = toImageData(one, [1, 8, 8]);
+  const host = new AutoencoderWorkerHost();
+  const model = await WorkerAutoencoder.create(config, { backend: 'cpu', worker: host });
+  const codes = (await model.encode(one)).length;
+  host.terminate();
+  return { rows, good: [gray.width, gray.height, codes] };
+};
 window.ready = init().then(() => true);
 `;
 
@@ -240,7 +283,7 @@ after(async () => { await opened?.close(); });
 
 function checkRows(rows, where) {
   assert.ok(rows.length >= 60, `${where}: at least 60 bad calls (${rows.length})`);
-  const wrong = rows.filter((r) => r.code !== r.expected || !new RegExp(r.pattern).test(r.message) || r.name !== 'AutoencoderError');
+  const wrong = rows.filter((r) => r.code !== r.expected || !new RegExp(r.pattern).test(r.message) || r.errorName !== 'AutoencoderError');
   assert.deepEqual(wrong, [], `${where}: calls that did not reject with the documented code and message`);
   const broken = rows.filter((r) => r.afterwards.value !== 4);
   assert.deepEqual(broken, [], `${where}: the model must still encode after each bad call`);
@@ -257,6 +300,13 @@ test('the same bad calls through the worker reject alone; the worker and its oth
   checkRows(rows, 'worker');
   assert.equal(otherSteps, 2);
   console.log(`${rows.length} bad calls on WorkerAutoencoder, each followed by a good one`);
+});
+
+test('the synchronous functions (toImageData in both entries, new AutoencoderWorkerHost) throw typed errors for bad arguments', { timeout: 120_000 }, async () => {
+  const { rows, good } = await opened.page.evaluate(() => window.runSync());
+  const wrong = rows.filter((r) => r.code !== r.expected || !new RegExp(r.pattern).test(r.message) || r.errorName !== 'AutoencoderError');
+  assert.deepEqual(wrong, [], 'calls that did not throw the documented code and message');
+  assert.deepEqual(good, [8, 8, 4]);
 });
 
 for (const kind of ['direct', 'worker']) {

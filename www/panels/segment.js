@@ -22,7 +22,12 @@ const SHOWN = 6;
 /** Overlay colours: predicted and right, predicted but not the digit, the digit but missed. */
 const OVERLAY = { hit: [30, 180, 80], extra: [230, 40, 200], missed: [255, 190, 0] };
 
-const swatch = (rgb, text) => el('span', { class: 'swatch' }, el('span', { class: 'chip', style: `background: rgb(${rgb.join(',')})`, 'aria-hidden': 'true' }), text);
+/** A colour key. The chip's colour goes through the CSSOM: a style attribute breaks a strict CSP. */
+function swatch(rgb, text) {
+  const chip = el('span', { class: 'chip', 'aria-hidden': 'true' });
+  chip.style.background = `rgb(${rgb.join(',')})`;
+  return el('span', { class: 'swatch' }, chip, text);
+}
 
 /**
  * `count` images side by side: the input in gray, and where a pixel is predicted (>= 0.5) or is
