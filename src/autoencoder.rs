@@ -2,7 +2,7 @@
 //! This is the Rust API; the JS class in `web/` is a thin wrapper around it.
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 use crate::checkpoint;
 use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
@@ -11,7 +11,7 @@ use crate::data::{Images, spread_indices};
 use crate::error::{AeError, Result};
 use crate::model::AutoencoderNet;
 use crate::rng::SeededRng;
-use crate::tensor::{matrix, read_f32};
+use crate::tensor::{matrix, read_f32, sigmoid_in_place};
 use crate::train::{TrainHistory, TrainObserver, Trainer};
 
 pub use crate::codes::CodeDistribution;
@@ -209,7 +209,7 @@ impl Autoencoder {
         let mut out = Vec::with_capacity(codes.len() / latent * self.config.input_size());
         for chunk in codes.chunks(INFER_CHUNK * latent) {
             let z = matrix(chunk.to_vec(), chunk.len() / latent, latent, &self.device); // [n, latent]
-            out.extend(read_f32(net.decode(z)).await?); // [n, input]
+            out.extend(self.read_decoded(&net, z).await?); // [n, input]
         }
         Ok(out)
     }
@@ -222,9 +222,22 @@ impl Autoencoder {
         let mut out = Vec::with_capacity(images.values().len());
         for chunk in images.values().chunks(INFER_CHUNK * size) {
             let x = matrix(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
-            out.extend(read_f32(net.decode(net.encode(x))).await?); // [n, input]
+            out.extend(self.read_decoded(&net, net.encode(x)).await?); // [n, input]
         }
         Ok(out)
+    }
+
+    /// The decoder's output for `codes` (`[n, latent]`), read back: `[n, input]` in (0, 1). On
+    /// the CPU the output sigmoid runs on the host as the values arrive (`sigmoid_in_place`
+    /// vectorises; Flex's does not); on a GPU it runs there.
+    async fn read_decoded(&self, net: &AutoencoderNet, codes: Tensor<2>) -> Result<Vec<f32>> {
+        if self.device == Device::flex() {
+            let mut values = read_f32(net.decode_logits(codes)).await?;
+            sigmoid_in_place(&mut values);
+            Ok(values)
+        } else {
+            read_f32(net.decode(codes)).await
+        }
     }
 
     /// `n` codes drawn with `seed`: from the prior N(0, I) for a VAE, otherwise from the Gaussian
