@@ -570,16 +570,57 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint> {
     Ok(Checkpoint { config, net, codes })
 }
 
-/// CRC-32 (IEEE 802.3, as in zip and PNG).
+/// CRC-32 (IEEE 802.3, as in zip and PNG), eight bytes at a time ("slicing by 8"): a page
+/// checks a whole model file before its first reconstruction, and bit by bit that took 10 ms for
+/// a 1.7 MB model in wasm.
 pub fn crc32(bytes: &[u8]) -> u32 {
+    let t = &CRC_TABLES;
     let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let lo = crc ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        crc = t[7][(lo & 0xFF) as usize]
+            ^ t[6][((lo >> 8) & 0xFF) as usize]
+            ^ t[5][((lo >> 16) & 0xFF) as usize]
+            ^ t[4][(lo >> 24) as usize]
+            ^ t[3][c[4] as usize]
+            ^ t[2][c[5] as usize]
+            ^ t[1][c[6] as usize]
+            ^ t[0][c[7] as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = (crc >> 8) ^ t[0][((crc ^ b as u32) & 0xFF) as usize];
     }
     !crc
+}
+
+/// `CRC_TABLES[0][b]`: the CRC of byte `b`; `[k][b]`: of `b` followed by `k` zero bytes.
+static CRC_TABLES: [[u32; 256]; 8] = crc_tables();
+
+const fn crc_tables() -> [[u32; 256]; 8] {
+    let mut t = [[0u32; 256]; 8];
+    let mut b = 0;
+    while b < 256 {
+        let mut crc = b as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+            bit += 1;
+        }
+        t[0][b] = crc;
+        b += 1;
+    }
+    let mut k = 1;
+    while k < 8 {
+        let mut b = 0;
+        while b < 256 {
+            let prev = t[k - 1][b];
+            t[k][b] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
+            b += 1;
+        }
+        k += 1;
+    }
+    t
 }
 
 #[cfg(test)]
@@ -589,6 +630,30 @@ mod tests {
     #[test]
     fn crc32_matches_the_standard_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn crc32_eight_bytes_at_a_time_matches_the_bit_by_bit_definition() {
+        let bitwise = |bytes: &[u8]| {
+            let mut crc = 0xFFFF_FFFFu32;
+            for &b in bytes {
+                crc ^= b as u32;
+                for _ in 0..8 {
+                    crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+                }
+            }
+            !crc
+        };
+        let mut rng = crate::rng::SeededRng::new(5);
+        let bytes: Vec<u8> = (0..10_000).map(|_| rng.below(256) as u8).collect();
+        // Every length around the 8-byte steps, and every start offset (unaligned slices).
+        for len in (0..40).chain([1000, 9_993, 10_000]) {
+            for start in 0..8 {
+                let slice = &bytes[start..(start + len).min(bytes.len())];
+                assert_eq!(crc32(slice), bitwise(slice), "len {len}, start {start}");
+            }
+        }
     }
 
     fn message(bytes: &[u8]) -> String {

@@ -5,14 +5,18 @@
 const marks = { module_start: performance.now() };
 
 async function firstReconstruction() {
+  // The model file comes while the module is fetched and compiled.
+  const modelBytes = fetch(new URLSearchParams(location.search).get('model')).then(async (response) => {
+    if (!response.ok) throw new Error(`model: HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    marks.model_fetched = performance.now();
+    return bytes;
+  });
   const pkg = await import('/pkg/index.js');
   marks.imported = performance.now();
   await pkg.default();
   marks.initialised = performance.now();
-  const response = await fetch(new URLSearchParams(location.search).get('model'));
-  if (!response.ok) throw new Error(`model: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  marks.model_fetched = performance.now();
+  const bytes = await modelBytes;
   const model = await pkg.Autoencoder.load(bytes, { backend: 'cpu' });
   marks.model_loaded = performance.now();
   const output = await model.reconstruct(Float32Array.from(window.benchDigit));
