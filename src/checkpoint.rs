@@ -522,7 +522,7 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint> {
     }
 
     // The file is sound and holds every weight, so what follows allocates no more than it does.
-    let net = AutoencoderNet::new(&config, 0, device);
+    let net = AutoencoderNet::zeroed(&config, device);
     let mut built = Shapes::default();
     net.visit(&mut built);
     let same = built.found.len() == expected.len()
