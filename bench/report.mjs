@@ -172,7 +172,10 @@ export function readExtras(dir) {
     })
     : null;
   const native = existsSync(nativePath) ? JSON.parse(readFileSync(nativePath, 'utf8')) : null;
-  return { gpu, native };
+  // The issue's targets against these figures, with what explains a miss: written by hand.
+  const targetsPath = join(dir, 'targets.md');
+  const targets = existsSync(targetsPath) ? readFileSync(targetsPath, 'utf8').trim() : null;
+  return { gpu, native, targets };
 }
 
 function gpuSection(records) {
@@ -250,6 +253,7 @@ export function renderReport(report, extras = { gpu: null, native: null }) {
   ];
   if (extras.gpu?.length) doc.push('## Real GPU run', '', gpuSection(extras.gpu), '');
   if (extras.native?.length) doc.push('## Native figures', '', 'From `bench-native.json`.\n', nativeSection(extras.native), '');
+  if (extras.targets) doc.push('## Against the targets', '', extras.targets, '');
   doc.push('## Context', '', context(report), '');
   return doc.join('\n').replace(/\n{3,}/g, '\n\n');
 }
