@@ -8,10 +8,12 @@ cd "$ROOT"
 log "formatting (cargo fmt --check)"
 cargo fmt --check
 
+# Every cargo command below names `--features cli`: one feature set means one dependency build
+# (without it, the fuzzing and the benchmark rebuilt burn, 6 minutes of a cold run).
 log "native tests (cargo test)"
 cargo test --all-targets --features cli -- --skip hostile_checkpoints
 log "checkpoint fuzzing for \${AE_FUZZ_SECONDS:-20} s (it prints how many inputs it tried)"
-cargo test --test checkpoint_fuzz -- --nocapture 2>&1 | grep -E "checkpoint fuzz|test result|panicked|FAILED|AE_FUZZ"
+cargo test --test checkpoint_fuzz --features cli -- --nocapture 2>&1 | grep -E "checkpoint fuzz|test result|panicked|FAILED|AE_FUZZ"
 
 # The GPU trainer compiles here (CI has no GPU to run it). `--features cuda` is not checked: burn's
 # CUDA backend downloads an LLVM bundle while it builds, and CI reaches only package registries.
@@ -23,7 +25,7 @@ wasm-pack test --headless --chrome --release . --test web
 
 "$ROOT/scripts/build.sh"
 log "benchmark smoke run (tiny settings; its figures are thrown away)"
-cargo run --quiet --example bench_native -- --smoke
+cargo run --quiet --features cli --example bench_native -- --smoke
 node bench/bench.mjs --smoke --out "$(mktemp -d)"
 
 log "page tests (playwright-core, headless Chromium)"
