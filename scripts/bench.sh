@@ -14,7 +14,7 @@ SMOKE=""; [[ "${1:-}" == "--smoke" ]] && SMOKE="--smoke"
 log "native: the core on Flex (cargo run --release --example bench_native)"
 if [[ -n "$SMOKE" ]]; then
   # The dev build that `cargo test --all-targets` made: proves the benchmark runs, measures nothing.
-  cargo run --quiet --example bench_native -- --smoke
+  cargo run --quiet --features cli --example bench_native -- --smoke
 else
   cargo run --quiet --release --example bench_native
   if ! python3 -c 'import torch, numpy' 2>/dev/null; then
