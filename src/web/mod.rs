@@ -95,8 +95,9 @@ fn start() {
     run_constructors_once();
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        // A panic aborts the module (panic = "abort"): tell the JS side, so that it settles every
-        // call in flight with an error instead of leaving it pending, and refuses later ones.
+        // A panic aborts the module (wasm32 has no unwinding): tell the JS side, so that it
+        // settles every call in flight with an error instead of leaving it pending, and refuses
+        // later ones.
         let message = info.to_string();
         PANIC_LISTENER.with(|listener| {
             if let Ok(listener) = listener.try_borrow()
