@@ -2,9 +2,10 @@
 //! the bars of the family issue (reference numbers from PyTorch on the same split); and measures
 //! the pretrained colour emoji VAE (www/models/emoji-vae.ae) on the 371 held-out emoji.
 //!
-//!     cargo run --release --example evaluate -- --kind all   # or: vae, vae2d, undercomplete,
-//!                                                           # denoising, sparse, paired,
-//!                                                           # contractive, conv, emoji
+//!     cargo run --release --features cli --example evaluate -- --kind all
+//!         # or --kind: vae, vae2d, undercomplete, denoising, sparse, paired, contractive, conv, emoji
+//!
+//! (`--features cli`: the contact sheets are PNG files, written with the trainer's `image` crate.)
 //!
 //! Writes reports/quality.json and reports/QUALITY.md (a single kind replaces only its own rows
 //! and keeps the others); exits non-zero if a bar is missed. `--kind emoji` also draws
@@ -591,7 +592,7 @@ fn write_reports(rows: &[Row], seconds: f64, full: bool) {
     )
     .expect("write json");
     let mut md = String::from(
-        "# Quality on the held-out MNIST digits and emoji\n\nProduced by `cargo run --example evaluate -- --kind all` ",
+        "# Quality on the held-out MNIST digits and emoji\n\nProduced by `cargo run --release --features cli --example evaluate -- --kind all` ",
     );
     md += &format!(
         "({seconds:.0} s on this machine's CPU, Flex backend; `--kind NAME` reruns one kind's rows). Split: image i is a test image when i % 5 == 4.\n\n"
