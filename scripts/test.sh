@@ -8,8 +8,9 @@ cd "$ROOT"
 log "formatting (cargo fmt --check)"
 cargo fmt --check
 
-# Every cargo command below names `--features cli`: one feature set means one dependency build
-# (without it, the fuzzing and the benchmark rebuilt burn, 6 minutes of a cold run).
+# The native tests, the fuzzing and the benchmark smoke run (further down) all name
+# `--features cli`: one feature set, one native dependency build (without it, the fuzzing and the
+# benchmark rebuilt burn with other features, about 6 minutes of a cold run).
 log "native tests (cargo test)"
 cargo test --all-targets --features cli -- --skip hostile_checkpoints
 log "checkpoint fuzzing for \${AE_FUZZ_SECONDS:-20} s (it prints how many inputs it tried)"
