@@ -10,7 +10,7 @@
 // - `init()` is optional: the first call starts the module (in Node.js too: see node.js).
 //
 // The crate is built twice: `autoencoders_bg.wasm` runs models on the CPU (0.8 MB gzip) and is
-// what every page loads; `autoencoders_webgpu_bg.wasm` adds burn's WebGPU backend (4.3 MB gzip)
+// what every page loads; `autoencoders_webgpu_bg.wasm` adds burn's WebGPU backend (5.2 MB gzip)
 // and is fetched only for a model that asks for WebGPU, or for `auto` when the browser offers a
 // hardware adapter (`auto` takes the CPU on a software one anyway). A model lives in one module.
 import * as cpuModule from './autoencoders.js';

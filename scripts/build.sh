@@ -5,7 +5,7 @@ cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 
 # Two modules from one crate: the CPU-only one (`autoencoders`, 0.8 MB gzip) that every page
-# loads, and the one with WebGPU (`autoencoders_webgpu`, 4.3 MB gzip) that the JS entry fetches
+# loads, and the one with WebGPU (`autoencoders_webgpu`, 5.2 MB gzip) that the JS entry fetches
 # only for a WebGPU model. wasm-pack writes a whole package into its out-dir, so the second build
 # goes to a scratch folder and its two module files are copied beside the first.
 log "building the wasm package (pkg/): CPU module"
