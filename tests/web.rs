@@ -191,6 +191,38 @@ async fn webgpu_backend_trains_and_the_loss_falls() {
     trains_and_loss_falls("webgpu", 12).await;
 }
 
+/// A small model of `kind` ("variational", ...) and `architecture` ("dense" or "conv") for the
+/// 8x8 bars.
+fn kind_config(kind: &str, architecture: &str) -> JsValue {
+    let shape = js_sys::Array::of3(&1.into(), &(SIDE as u32).into(), &(SIDE as u32).into());
+    object(&[
+        ("kind", kind.into()),
+        ("architecture", architecture.into()),
+        ("inputShape", shape.into()),
+        (
+            "convChannels",
+            js_sys::Array::of2(&4.into(), &8.into()).into(),
+        ),
+        ("hidden", js_sys::Array::of1(&16.into()).into()),
+        ("latent", 4.into()),
+    ])
+}
+
+/// Each model's reconstruction of `images`.
+async fn reconstruct_each(models: &[Autoencoder], images: &Float32Array) -> Vec<Vec<f32>> {
+    let mut outputs = Vec::new();
+    for model in models {
+        outputs.push(
+            model
+                .reconstruct(images.clone().into())
+                .await
+                .unwrap()
+                .to_vec(),
+        );
+    }
+    outputs
+}
+
 /// The WebGPU module (burn's fused kernels) computes what the CPU backend computes: the same
 /// seeded model reconstructs alike before training, and trained the same steps on the same
 /// batches (weights, batch order and noise all come from the host's seeded generator) it has the
@@ -206,38 +238,17 @@ async fn webgpu_and_cpu_agree_step_by_step() {
             .fold(0.0f32, f32::max)
     };
     for (kind, architecture) in [("variational", "dense"), ("contractive", "conv")] {
-        let config = || {
-            let shape = js_sys::Array::of3(&1.into(), &(SIDE as u32).into(), &(SIDE as u32).into());
-            object(&[
-                ("kind", kind.into()),
-                ("architecture", architecture.into()),
-                ("inputShape", shape.into()),
-                (
-                    "convChannels",
-                    js_sys::Array::of2(&4.into(), &8.into()).into(),
-                ),
-                ("hidden", js_sys::Array::of1(&16.into()).into()),
-                ("latent", 4.into()),
-            ])
-        };
         let mut models = Vec::new();
         for backend in ["cpu", "webgpu"] {
             let options = object(&[("backend", backend.into()), ("seed", 5.into())]);
-            let model = Autoencoder::create(config(), options).await.unwrap();
+            let model = Autoencoder::create(kind_config(kind, architecture), options)
+                .await
+                .unwrap();
             assert_eq!(model.backend(), backend);
             models.push(model);
         }
         let images = bars(16);
-        let mut outputs = Vec::new();
-        for model in &models {
-            outputs.push(
-                model
-                    .reconstruct(images.clone().into())
-                    .await
-                    .unwrap()
-                    .to_vec(),
-            );
-        }
+        let outputs = reconstruct_each(&models, &images).await;
         let before = max_difference(&outputs[0], &outputs[1]);
         assert!(
             before < 1e-5,
@@ -266,16 +277,7 @@ async fn webgpu_and_cpu_agree_step_by_step() {
             );
         }
         // The step losses alone would pass if neither model learned: the weights moved alike.
-        let mut after = Vec::new();
-        for model in &models {
-            after.push(
-                model
-                    .reconstruct(images.clone().into())
-                    .await
-                    .unwrap()
-                    .to_vec(),
-            );
-        }
+        let after = reconstruct_each(&models, &images).await;
         let moved = max_difference(&outputs[0], &after[0]);
         let apart = max_difference(&after[0], &after[1]);
         assert!(
@@ -531,18 +533,7 @@ async fn every_kind_trains_through_the_js_train_call() {
     ];
     for architecture in ["dense", "conv"] {
         for kind in kinds {
-            let shape = js_sys::Array::of3(&1.into(), &(SIDE as u32).into(), &(SIDE as u32).into());
-            let config = object(&[
-                ("kind", kind.into()),
-                ("architecture", architecture.into()),
-                ("inputShape", shape.into()),
-                (
-                    "convChannels",
-                    js_sys::Array::of2(&4.into(), &8.into()).into(),
-                ),
-                ("hidden", js_sys::Array::of1(&16.into()).into()),
-                ("latent", 4.into()),
-            ]);
+            let config = kind_config(kind, architecture);
             let model = Autoencoder::create(config, object(&[("backend", "cpu".into())]))
                 .await
                 .unwrap();
