@@ -202,6 +202,17 @@ mod tests {
         );
     }
 
+    /// The complete (cosine, sine) pairs of `fill_normal`'s output: in each chunk the cosine of
+    /// pair i is at i and its sine at i + half (an odd chunk's last cosine has no sine).
+    fn uniform_pairs(draws: &[f32]) -> Vec<(f32, f32)> {
+        let mut pairs = Vec::new();
+        for chunk in draws.chunks(NORMAL_CHUNK) {
+            let half = chunk.len().div_ceil(2);
+            pairs.extend((0..chunk.len() - half).map(|i| (chunk[i], chunk[half + i])));
+        }
+        pairs
+    }
+
     #[test]
     fn bulk_normal_draws_follow_the_standard_normal_and_pairs_are_uncorrelated() {
         let n = 200_001; // odd: the last chunk's sine half is one shorter than its cosines
@@ -241,15 +252,10 @@ mod tests {
                 "P(X < {x}) = {below}, want {phi}"
             );
         }
-        // The two draws of one uniform pair (cosine at i, sine at i + half in each chunk), and
-        // neighbours, are uncorrelated.
-        let mut pair_products = Vec::new();
-        for chunk in draws.chunks(NORMAL_CHUNK) {
-            let half = chunk.len().div_ceil(2);
-            pair_products
-                .extend((0..chunk.len() - half).map(|i| chunk[i] as f64 * chunk[half + i] as f64));
-        }
-        let pair_cov = pair_products.iter().sum::<f64>() / pair_products.len() as f64;
+        // The two draws of one uniform pair, and neighbours, are uncorrelated.
+        let pairs = uniform_pairs(&draws);
+        let pair_cov =
+            pairs.iter().map(|&(c, s)| c as f64 * s as f64).sum::<f64>() / pairs.len() as f64;
         let neighbour_cov = draws
             .windows(2)
             .map(|w| w[0] as f64 * w[1] as f64)
@@ -261,15 +267,8 @@ mod tests {
             "covariance of neighbours {neighbour_cov}"
         );
         // A pair's squared length is chi-squared with 2 degrees of freedom: P(c^2 + s^2 > 2) = 1/e.
-        let mut pairs_outside = (0usize, 0usize);
-        for chunk in draws.chunks(NORMAL_CHUNK) {
-            let half = chunk.len().div_ceil(2);
-            for i in 0..chunk.len() - half {
-                pairs_outside.0 += (chunk[i].powi(2) + chunk[half + i].powi(2) > 2.0) as usize;
-                pairs_outside.1 += 1;
-            }
-        }
-        let outside = pairs_outside.0 as f64 / pairs_outside.1 as f64;
+        let outside =
+            pairs.iter().filter(|&&(c, s)| c * c + s * s > 2.0).count() as f64 / pairs.len() as f64;
         assert!(
             (outside - (-1.0f64).exp()).abs() < 0.006,
             "P(c^2 + s^2 > 2) = {outside}"
