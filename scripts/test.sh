@@ -8,7 +8,7 @@ cd "$ROOT"
 log "formatting (cargo fmt --check)"
 cargo fmt --check
 
-# The native tests, the fuzzing and the benchmark smoke run (further down) all name
+# The native tests, the fuzzing and the benchmark smoke run (bench.sh --smoke, below) all name
 # `--features cli`: one feature set, one native dependency build (without it, the fuzzing and the
 # benchmark rebuilt burn with other features, about 6 minutes of a cold run).
 log "native tests (cargo test)"
@@ -24,11 +24,9 @@ cargo check --bin autoencoders --features gpu
 log "browser tests (wasm-pack test, headless Chromium, WebGPU on SwiftShader)"
 wasm-pack test --headless --chrome --release . --test web
 
-"$ROOT/scripts/build.sh"
-log "benchmark smoke run (tiny settings; its figures are thrown away)"
-cargo run --quiet --features cli --example bench_native -- --smoke
-node bench/bench.mjs --smoke --out "$(mktemp -d)"
-bench/gpu/smoke.sh
+# Builds the package and the demo (the page tests use them), then smoke-runs every benchmark:
+# tiny settings, figures thrown away.
+"$ROOT/scripts/bench.sh" --smoke
 
 log "page tests (playwright-core, headless Chromium)"
 node --test --test-reporter=spec tests/page/
