@@ -24,9 +24,11 @@ export function toImageData(
 ): ImageData | { data: Uint8ClampedArray; width: number; height: number };
 
 /**
- * Start the CPU module (fetch and compile `autoencoders_bg.wasm`). Optional: every entry point
- * calls it first. `module_or_path` loads that file from elsewhere; `webgpu_module_or_path` does
- * the same for `autoencoders_webgpu_bg.wasm`, which is fetched only when a model first needs WebGPU.
+ * Start the CPU module (fetch and compile `autoencoders_relaxed_bg.wasm` where the engine has
+ * wasm's relaxed SIMD, else `autoencoders_bg.wasm`). Optional: every entry point calls it first.
+ * `module_or_path` loads either CPU module from elsewhere (the one given is the one used);
+ * `webgpu_module_or_path` does the same for `autoencoders_webgpu_bg.wasm`, which is fetched only
+ * when a model first needs WebGPU.
  */
 export default function init(
   options?:

@@ -9,15 +9,17 @@
 //   synchronous throw from an async method, never a promise left pending);
 // - `init()` is optional: the first call starts the module (in Node.js too: see node.js).
 //
-// The crate is built twice: `autoencoders_bg.wasm` runs models on the CPU (0.8 MB gzip) and is
-// what every page loads; `autoencoders_webgpu_bg.wasm` adds burn's WebGPU backend (5.2 MB gzip)
+// The crate is built three times: `autoencoders_bg.wasm` runs models on the CPU (0.8 MB gzip) and
+// is what every page loads; `autoencoders_relaxed_bg.wasm` is the same module with wasm's relaxed
+// SIMD in its matrix kernel, loaded instead (through the same JavaScript) where the engine
+// validates relaxed SIMD; `autoencoders_webgpu_bg.wasm` adds burn's WebGPU backend (5.2 MB gzip)
 // and is fetched only for a model that asks for WebGPU, or for `auto` when the browser offers a
 // hardware adapter (`auto` takes the CPU on a software one anyway). A model lives in one module.
 import * as cpuModule from './autoencoders.js';
 // Imported statically (its JavaScript is 13 KB gzip and fetches nothing until started): a dynamic
 // import would need code splitting in the worker bundle, which Vite's default worker format lacks.
 import * as webgpuModule from './autoencoders_webgpu.js';
-import { wasmSource } from './wasm-source.js';
+import { wasmSource, relaxedSimd } from './wasm-source.js';
 
 export const { initSync } = cpuModule;
 export { toImageData } from './images.js';
@@ -47,18 +49,33 @@ class Runtime {
   /** Rejecters of every call in flight, so that a panic settles them all instead of leaving them pending. */
   #inFlight = new Set();
 
-  /** `name`: the module's file stem; `glue`: its wasm-bindgen JS module. */
-  constructor(name, glue) {
+  /**
+   * `name`: the module's file stem; `glue`: its wasm-bindgen JS module; `faster`: where this
+   * engine validates relaxed SIMD, a function giving the source of the same module built with it.
+   */
+  constructor(name, glue, faster) {
     this.name = name;
     this.glue = glue;
+    this.faster = relaxedSimd ? faster : undefined;
     /** Where `start()` without arguments gets the .wasm from, if not its usual place (`init` sets it). */
     this.source = undefined;
   }
 
-  /** Start the module from `input` (wasm-bindgen's init argument), or from its usual place. */
+  /**
+   * Start the module from `input` (wasm-bindgen's init argument), or from its usual place: the
+   * relaxed-SIMD build where there is one for this engine, and the plain one should that fail
+   * to load (e.g. a bundle that copied only the plain .wasm).
+   */
+  #load(input) {
+    const glue = this.glue;
+    const chosen = input ?? this.source;
+    if (chosen !== undefined || !this.faster) return glue.default(chosen ?? wasmSource.get(this.name));
+    return glue.default(this.faster()).catch(() => glue.default(wasmSource.get(this.name)));
+  }
+
   start(input) {
     const glue = this.glue;
-    this.#started ??= glue.default(input ?? this.source ?? wasmSource.get(this.name)).then((exports) => {
+    this.#started ??= this.#load(input).then((exports) => {
       glue.setPanicListener((message) => {
         this.broken = codedError('BACKEND', `autoencoders stopped after an internal error (${message}); reload the page or start a new worker`);
         for (const reject of this.#inFlight) reject(this.broken);
@@ -102,13 +119,16 @@ class Runtime {
   }
 }
 
-const cpu = new Runtime('autoencoders', cpuModule);
+// The relaxed module is a static `new URL(..., import.meta.url)`, so that bundlers ship it.
+const cpu = new Runtime('autoencoders', cpuModule, () => wasmSource.get('autoencoders_relaxed')
+  ?? { module_or_path: new URL('./autoencoders_relaxed_bg.wasm', import.meta.url) });
 const webgpu = new Runtime('autoencoders_webgpu', webgpuModule);
 
 /**
  * Start the CPU module (fetch and compile the .wasm). Optional: every entry point calls it. Pass
- * `{ module_or_path }` to load `autoencoders_bg.wasm` from somewhere else, and
- * `webgpu_module_or_path` for `autoencoders_webgpu_bg.wasm` (fetched on the first WebGPU model).
+ * `{ module_or_path }` to load a CPU module (`autoencoders_relaxed_bg.wasm` or
+ * `autoencoders_bg.wasm`) from somewhere else, and `webgpu_module_or_path` for
+ * `autoencoders_webgpu_bg.wasm` (fetched on the first WebGPU model).
  */
 export default function init(options) {
   if (options !== null && typeof options === 'object' && 'webgpu_module_or_path' in options) {

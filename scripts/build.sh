@@ -4,12 +4,22 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 
-# Two modules from one crate: the CPU-only one (`autoencoders`, 0.8 MB gzip) that every page
-# loads, and the one with WebGPU (`autoencoders_webgpu`, 5.2 MB gzip) that the JS entry fetches
-# only for a WebGPU model. wasm-pack writes a whole package into its out-dir, so the second build
-# goes to a scratch folder and its two module files are copied beside the first.
+# Three modules from one crate: the CPU-only one (`autoencoders`, 0.8 MB gzip) that every page
+# loads; the same with wasm's relaxed SIMD in its matrix kernel (feature `relaxed-simd`), which
+# the JS entry loads instead where the engine validates relaxed SIMD; and the one with WebGPU
+# (`autoencoders_webgpu`, 5.2 MB gzip) that the JS entry fetches only for a WebGPU model.
+# wasm-pack writes a whole package into its out-dir, so the other two builds go to scratch
+# folders and their module files are copied beside the first.
 log "building the wasm package (pkg/): CPU module"
 wasm-pack build . --release --target web --out-dir pkg --out-name autoencoders -- --no-default-features
+log "building the wasm package (pkg/): CPU module with relaxed SIMD"
+relaxed_out="$CARGO_TARGET_DIR/wasm-pack-relaxed"
+rm -rf "$relaxed_out"
+wasm-pack build . --release --target web --out-dir "$relaxed_out" --out-name autoencoders -- --no-default-features --features relaxed-simd
+# It runs through the plain module's JavaScript, so that must be the JavaScript it was built with.
+cmp -s "$relaxed_out/autoencoders.js" pkg/autoencoders.js \
+  || { echo "the relaxed-SIMD CPU module's JavaScript differs from the plain one's: they cannot share it" >&2; exit 1; }
+cp "$relaxed_out/autoencoders_bg.wasm" pkg/autoencoders_relaxed_bg.wasm
 log "building the wasm package (pkg/): WebGPU module"
 webgpu_out="$CARGO_TARGET_DIR/wasm-pack-webgpu"
 rm -rf "$webgpu_out"

@@ -12,6 +12,7 @@ pub mod data;
 pub mod error;
 #[cfg(all(feature = "learner", not(target_arch = "wasm32")))]
 pub mod learner;
+pub mod matmul;
 pub mod metrics;
 pub mod model;
 pub mod objective;

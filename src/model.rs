@@ -6,6 +6,8 @@
 //! (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases), so a seed gives the same network
 //! on every backend, and so that reference numbers from PyTorch are comparable.
 
+use std::sync::Arc;
+
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::activation::{relu, sigmoid};
@@ -14,6 +16,7 @@ use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::config::{Kind, ModelConfig};
+use crate::matmul::{HOST_MIN_ROWS, PackedAffine};
 use crate::rng::SeededRng;
 
 const KERNEL: usize = 4;
@@ -75,6 +78,10 @@ pub struct AutoencoderNet {
     log_scale: Option<Param<Tensor<1>>>,
     #[module(skip)]
     plan: Plan,
+    /// Packed weights for the host kernel: set only on a copy made for inference
+    /// (`with_host_weights`), never on the net that trains.
+    #[module(skip)]
+    host: Option<Arc<HostWeights>>,
 }
 
 /// The encoder's view of a batch.
@@ -128,6 +135,53 @@ fn conv(
         ),
         bias: Param::from_data(TensorData::new(uniform(bias, bound, rng), [bias]), device),
     }
+}
+
+/// The dense layers' weights packed for the host kernel (`matmul`), encoder then decoder,
+/// input side first: what CPU inference in the browser multiplies with. Built from one state of
+/// the weights; whoever holds it must drop it when they change (`Autoencoder` does).
+#[derive(Debug)]
+pub struct HostWeights {
+    encoder: Vec<PackedAffine>,
+    decoder: Vec<PackedAffine>,
+}
+
+/// `layer`'s affine map `x @ W + b`, `[batch, in] -> [batch, out]`: by the host kernel when the
+/// net carries packed weights (`packed`) and the batch has `HOST_MIN_ROWS` rows or more (and
+/// its values can be read synchronously: a plain Flex tensor), else by burn.
+fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor<2> {
+    let [rows, _] = x.dims();
+    let device = x.device();
+    if let Some(packed) = packed
+        && rows >= HOST_MIN_ROWS
+        && device == Device::flex()
+        && !device.is_autodiff()
+        && let Some(values) = host_values(x.clone())
+    {
+        let [_, n] = layer.weight.dims();
+        return crate::tensor::matrix(packed.affine(&values), rows, n, &device); // [rows, n]
+    }
+    layer.forward(x)
+}
+
+/// A Flex tensor's values (its reads are synchronous: the data is in memory); `None` if the
+/// read fails.
+fn host_values<const D: usize>(t: Tensor<D>) -> Option<Vec<f32>> {
+    t.try_into_data().ok()?.try_into_vec::<f32>().ok()
+}
+
+fn pack(layer: &Linear) -> Option<PackedAffine> {
+    let [k, n] = layer.weight.dims();
+    let bias = match &layer.bias {
+        Some(bias) => Some(host_values(bias.val())?),
+        None => None,
+    };
+    Some(PackedAffine::new(
+        &host_values(layer.weight.val())?,
+        k,
+        n,
+        bias.as_deref(),
+    ))
 }
 
 impl AutoencoderNet {
@@ -237,7 +291,25 @@ impl AutoencoderNet {
             dec_convs,
             log_scale,
             plan,
+            host: None,
         }
+    }
+
+    /// This net's dense weights packed for the host kernel, if they are Flex tensors (natively
+    /// only tests use it: burn's own kernels are faster there).
+    pub fn host_weights(&self) -> Option<HostWeights> {
+        let pack_all = |layers: &[Linear]| layers.iter().map(pack).collect::<Option<Vec<_>>>();
+        Some(HostWeights {
+            encoder: pack_all(&self.enc_dense)?,
+            decoder: pack_all(&self.dec_dense)?,
+        })
+    }
+
+    /// This net, multiplying by `host`'s packed weights on the host for large enough batches.
+    /// `host` must come from this net's current weights.
+    pub fn with_host_weights(mut self, host: Arc<HostWeights>) -> Self {
+        self.host = Some(host);
+        self
     }
 
     pub fn is_conv(&self) -> bool {
@@ -280,7 +352,7 @@ impl AutoencoderNet {
         let mut pre_activations = Vec::with_capacity(self.enc_dense.len());
         let mut hidden = Vec::with_capacity(last);
         for (i, layer) in self.enc_dense.iter().enumerate() {
-            let a = layer.forward(h);
+            let a = affine(layer, self.host.as_ref().map(|w| &w.encoder[i]), h);
             pre_activations.push(a.clone());
             if i < last {
                 h = relu(a);
@@ -326,7 +398,7 @@ impl AutoencoderNet {
             code.sub_scalar(shift).mul_scalar(scale)
         };
         for (i, layer) in self.dec_dense.iter().enumerate() {
-            h = layer.forward(h);
+            h = affine(layer, self.host.as_ref().map(|w| &w.decoder[i]), h);
             // The last dense layer is linear for a dense net; it feeds ReLU convs otherwise.
             if i < last || conv {
                 h = relu(h);
@@ -361,5 +433,71 @@ impl AutoencoderNet {
     /// `[batch, latent] -> [batch, input]`, pixel values in (0, 1).
     pub fn decode(&self, code: Tensor<2>) -> Tensor<2> {
         sigmoid(self.decode_logits(code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Kind, ModelConfig};
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().expect("f32 tensor")
+    }
+
+    /// A VAE 784-400-(2x20) with its packed weights encodes and decodes as without them, on
+    /// batches on each side of the host threshold and one that ends in a partial tile; and only
+    /// plain (not autodiff) tensors take the host path.
+    #[test]
+    fn host_weights_give_burns_outputs_and_skip_autodiff_tensors() {
+        let config = ModelConfig {
+            kind: Kind::Variational,
+            hidden: vec![400],
+            latent: 20,
+            ..ModelConfig::default()
+        };
+        let device = Device::flex();
+        let net = AutoencoderNet::new(&config, 3, &device);
+        let host = Arc::new(net.host_weights().expect("flex weights read"));
+        let hosted = net.clone().with_host_weights(host.clone());
+        let mut rng = SeededRng::new(11);
+        let close = |got: Vec<f32>, want: Vec<f32>, what: &str| {
+            assert_eq!(got.len(), want.len());
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(g, w)| (g - w).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{what}: off by {worst}");
+        };
+        for rows in [HOST_MIN_ROWS - 1, HOST_MIN_ROWS, 67] {
+            let x: Vec<f32> = (0..rows * 784).map(|_| rng.uniform(0.0, 1.0)).collect();
+            let x = crate::tensor::matrix(x, rows, 784, &device); // [rows, 784]
+            let codes = hosted.encode(x.clone());
+            close(
+                values(codes.clone()),
+                values(net.encode(x.clone())),
+                "codes",
+            );
+            close(
+                values(hosted.decode(codes.clone())),
+                values(net.decode(codes)),
+                "images",
+            );
+        }
+        // The host path on one layer, directly: a product, not burn's, and not for autodiff.
+        let layer = &net.enc_dense[0];
+        let x = crate::tensor::matrix(vec![0.5; HOST_MIN_ROWS * 784], HOST_MIN_ROWS, 784, &device);
+        let by_host = values(affine(layer, Some(&host.encoder[0]), x.clone()));
+        close(by_host, values(layer.forward(x.clone())), "layer");
+        // Taken by the host, the product would be a new leaf, and no gradient would reach x.
+        let x = x.autodiff().require_grad();
+        let gradients = affine(layer, Some(&host.encoder[0]), x.clone())
+            .sum()
+            .backward();
+        assert!(
+            x.grad(&gradients).is_some(),
+            "an autodiff batch stays on burn's path"
+        );
     }
 }
