@@ -68,7 +68,7 @@ impl PackedAffine {
     /// `x @ W + b` for `x`: `[m, k]` row-major; returns `[m, n]` row-major.
     pub fn affine(&self, x: &[f32]) -> Vec<f32> {
         let (k, n) = (self.k, self.n);
-        assert!(k > 0 && x.len() % k == 0, "x is not [m, k]");
+        assert!(k > 0 && x.len().is_multiple_of(k), "x is not [m, k]");
         let m = x.len() / k;
         let mut out = vec![0.0f32; m * n];
         // A tile that fits in the output is written there; an edge tile goes through `edge`.
@@ -127,8 +127,9 @@ mod lanes {
     }
 
     /// Eight accumulators (four rows, two vectors of columns) and four operands: what V8 keeps
-    /// in registers; the gemm crate's twelve spilled. One plain and one relaxed-SIMD body.
-    #[cfg(not(feature = "relaxed-simd"))]
+    /// in registers; the gemm crate's twelve spilled. In the relaxed-SIMD build the multiply-add
+    /// is `f32x4.relaxed_madd`, fused where the hardware has it (V8: FMA3).
+    #[cfg_attr(feature = "relaxed-simd", target_feature(enable = "relaxed-simd"))]
     unsafe fn tile_unchecked(
         a: [*const f32; TILE_M],
         panel: *const f32,
@@ -137,29 +138,11 @@ mod lanes {
         out: *mut f32,
         stride: usize,
     ) {
-        unsafe {
-            tile_body(a, panel, bias, k, out, stride, |acc, x, w| {
-                f32x4_add(acc, f32x4_mul(x, w))
-            })
-        }
-    }
-
-    /// `f32x4.relaxed_madd`: a fused multiply-add where the hardware has one (V8: FMA3).
-    #[cfg(feature = "relaxed-simd")]
-    #[target_feature(enable = "relaxed-simd")]
-    unsafe fn tile_unchecked(
-        a: [*const f32; TILE_M],
-        panel: *const f32,
-        bias: *const f32,
-        k: usize,
-        out: *mut f32,
-        stride: usize,
-    ) {
-        unsafe {
-            tile_body(a, panel, bias, k, out, stride, |acc, x, w| {
-                f32x4_relaxed_madd(x, w, acc)
-            })
-        }
+        #[cfg(feature = "relaxed-simd")]
+        let madd = |acc: v128, x: v128, w: v128| f32x4_relaxed_madd(x, w, acc);
+        #[cfg(not(feature = "relaxed-simd"))]
+        let madd = |acc: v128, x: v128, w: v128| f32x4_add(acc, f32x4_mul(x, w));
+        unsafe { tile_body(a, panel, bias, k, out, stride, madd) }
     }
 
     #[inline(always)]
