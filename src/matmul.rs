@@ -142,25 +142,14 @@ mod lanes {
         let madd = |acc: v128, x: v128, w: v128| f32x4_relaxed_madd(x, w, acc);
         #[cfg(not(feature = "relaxed-simd"))]
         let madd = |acc: v128, x: v128, w: v128| f32x4_add(acc, f32x4_mul(x, w));
-        unsafe { tile_body(a, panel, bias, k, out, stride, madd) }
-    }
-
-    #[inline(always)]
-    unsafe fn tile_body(
-        a: [*const f32; TILE_M],
-        panel: *const f32,
-        bias: *const f32,
-        k: usize,
-        out: *mut f32,
-        stride: usize,
-        madd: impl Fn(v128, v128, v128) -> v128,
-    ) {
         unsafe {
             let bias0 = v128_load(bias as *const v128);
             let bias1 = v128_load(bias.add(4) as *const v128);
             let (mut c00, mut c01, mut c10, mut c11) = (bias0, bias1, bias0, bias1);
             let (mut c20, mut c21, mut c30, mut c31) = (bias0, bias1, bias0, bias1);
             let mut w = panel;
+            // The four rows written out, each with its own named accumulators: what LLVM and
+            // V8 keep in registers most reliably.
             for kk in 0..k {
                 let w0 = v128_load(w as *const v128);
                 let w1 = v128_load(w.add(4) as *const v128);
