@@ -11,6 +11,7 @@ use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
 use crate::corrupt;
 use crate::data::{Images, spread_indices};
 use crate::error::{AeError, Result};
+use crate::matmul::HOST_MIN_ROWS;
 use crate::model::{AutoencoderNet, HostWeights};
 use crate::rng::SeededRng;
 use crate::tensor::{matrix, read_f32, sigmoid_in_place};
@@ -175,11 +176,14 @@ impl Autoencoder {
         Ok(CodeDistribution::fit(&codes, self.config.latent))
     }
 
-    /// The net as inference runs it: without autodiff, and in the browser on the CPU with its
-    /// dense weights packed for the host kernel (`matmul`; natively burn's kernels are faster).
-    fn inference_net(&self) -> AutoencoderNet {
+    /// The net as inference on `rows` rows runs it: without autodiff, and in the browser on the
+    /// CPU, for `HOST_MIN_ROWS` rows or more, with its dense weights packed for the host kernel
+    /// (`matmul`; natively burn's kernels are faster). Smaller calls (a page's first one-digit
+    /// reconstruction) neither use nor pack them.
+    fn inference_net(&self, rows: usize) -> AutoencoderNet {
         let net = self.net.valid();
-        if !(cfg!(target_arch = "wasm32") && self.device == Device::flex()) {
+        if !(cfg!(target_arch = "wasm32") && self.device == Device::flex() && rows >= HOST_MIN_ROWS)
+        {
             return net;
         }
         match self
@@ -207,7 +211,7 @@ impl Autoencoder {
     /// Codes of `images`, `[n, latent]` flattened.
     pub async fn encode(&self, images: &Images) -> Result<Vec<f32>> {
         self.check_images(images)?;
-        let net = self.inference_net();
+        let net = self.inference_net(images.len());
         let size = self.config.input_size();
         let mut out = Vec::with_capacity(images.len() * self.config.latent);
         for chunk in images.values().chunks(INFER_CHUNK * size) {
@@ -232,7 +236,7 @@ impl Autoencoder {
                 codes[i]
             )));
         }
-        let net = self.inference_net();
+        let net = self.inference_net(codes.len() / latent);
         let mut out = Vec::with_capacity(codes.len() / latent * self.config.input_size());
         for chunk in codes.chunks(INFER_CHUNK * latent) {
             let z = matrix(chunk.to_vec(), chunk.len() / latent, latent, &self.device); // [n, latent]
@@ -244,7 +248,7 @@ impl Autoencoder {
     /// Encode then decode, on the device with one readback per chunk of rows.
     pub async fn reconstruct(&self, images: &Images) -> Result<Vec<f32>> {
         self.check_images(images)?;
-        let net = self.inference_net();
+        let net = self.inference_net(images.len());
         let size = self.config.input_size();
         let mut out = Vec::with_capacity(images.values().len());
         for chunk in images.values().chunks(INFER_CHUNK * size) {
@@ -327,7 +331,7 @@ impl Autoencoder {
         // 1.0 where the pixel is hidden, per value of the batch.
         let mut hidden = vec![0.0f32; known.len()];
         corrupt::apply_mask(&mut hidden, images.shape(), mask, 1.0)?;
-        let net = self.inference_net();
+        let net = self.inference_net(images.len());
         let size = self.config.input_size();
         let mut out = Vec::with_capacity(known.len());
         // Every iteration stays on the device; one readback per chunk of rows at the end.
