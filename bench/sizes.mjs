@@ -9,14 +9,14 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
 /**
  * The bundles compared: the package (its CPU module, the relaxed-SIMD build that Chromium loads,
- * and every JS file its entry imports; the plain build is within a kilobyte of it), and
+ * and every JS file its entry imports; the plain build's .wasm is within a kilobyte of it), and
  * TF.js core with its wasm backend (SIMD build); then the package's WebGPU module, which a page
  * fetches only for a WebGPU model (or `auto` on a hardware adapter), after the first reconstruction.
  */
 export const BUNDLES = [
   {
     name: 'autoencoders (this package)',
-    files: ['pkg/autoencoders_relaxed_bg.wasm', 'pkg/autoencoders.js', 'pkg/autoencoders_webgpu.js', 'pkg/index.js', 'pkg/wasm-source.js', 'pkg/images.js'],
+    files: ['pkg/autoencoders_relaxed_bg.wasm', 'pkg/autoencoders_relaxed.js', 'pkg/autoencoders.js', 'pkg/autoencoders_webgpu.js', 'pkg/index.js', 'pkg/wasm-source.js', 'pkg/images.js'],
   },
   {
     name: 'TF.js 4.22 core + wasm backend',

@@ -26,9 +26,9 @@ export function toImageData(
 /**
  * Start the CPU module (fetch and compile `autoencoders_relaxed_bg.wasm` where the engine has
  * wasm's relaxed SIMD, else `autoencoders_bg.wasm`). Optional: every entry point calls it first.
- * `module_or_path` loads either CPU module from elsewhere (the one given is the one used);
- * `webgpu_module_or_path` does the same for `autoencoders_webgpu_bg.wasm`, which is fetched only
- * when a model first needs WebGPU.
+ * `module_or_path` loads the plain build, `autoencoders_bg.wasm`, from elsewhere (it is then the
+ * one used); `webgpu_module_or_path` does the same for `autoencoders_webgpu_bg.wasm`, which is
+ * fetched only when a model first needs WebGPU.
  */
 export default function init(
   options?:

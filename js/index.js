@@ -9,19 +9,25 @@
 //   synchronous throw from an async method, never a promise left pending);
 // - `init()` is optional: the first call starts the module (in Node.js too: see node.js).
 //
-// The crate is built three times: `autoencoders_bg.wasm` runs models on the CPU (0.8 MB gzip) and
-// is what every page loads; `autoencoders_relaxed_bg.wasm` is the same module with wasm's relaxed
-// SIMD in its matrix kernel, loaded instead (through the same JavaScript) where the engine
-// validates relaxed SIMD; `autoencoders_webgpu_bg.wasm` adds burn's WebGPU backend (5.2 MB gzip)
+// The crate is built three times: `autoencoders_bg.wasm` runs models on the CPU (0.8 MB gzip);
+// `autoencoders_relaxed_bg.wasm` is the same module with wasm's relaxed SIMD in its matrix
+// kernel, with its own JavaScript (wasm-bindgen's glue names functions by their index, which
+// differs between builds), loaded instead where the engine validates relaxed SIMD; one of the two
+// is what every page loads; `autoencoders_webgpu_bg.wasm` adds burn's WebGPU backend (5.2 MB gzip)
 // and is fetched only for a model that asks for WebGPU, or for `auto` when the browser offers a
 // hardware adapter (`auto` takes the CPU on a software one anyway). A model lives in one module.
 import * as cpuModule from './autoencoders.js';
+import * as relaxedModule from './autoencoders_relaxed.js';
 // Imported statically (its JavaScript is 13 KB gzip and fetches nothing until started): a dynamic
 // import would need code splitting in the worker bundle, which Vite's default worker format lacks.
 import * as webgpuModule from './autoencoders_webgpu.js';
 import { wasmSource, relaxedSimd } from './wasm-source.js';
 
-export const { initSync } = cpuModule;
+/** wasm-bindgen's `initSync` for the plain CPU build (`autoencoders_bg.wasm`), which models then use. */
+export function initSync(options) {
+  cpu.startedSync = true;
+  return cpuModule.initSync(options);
+}
 export { toImageData } from './images.js';
 
 function codedError(code, message, cause) {
@@ -50,32 +56,40 @@ class Runtime {
   #inFlight = new Set();
 
   /**
-   * `name`: the module's file stem; `glue`: its wasm-bindgen JS module; `faster`: where this
-   * engine validates relaxed SIMD, a function giving the source of the same module built with it.
+   * `name`: the module's file stem; `glue`: its wasm-bindgen JS module; `relaxed`: the same
+   * module built with relaxed SIMD (`{ name, glue }`: a build has its own JavaScript), started
+   * instead where this engine validates relaxed SIMD.
    */
-  constructor(name, glue, faster) {
+  constructor(name, glue, relaxed) {
     this.name = name;
     this.glue = glue;
-    this.faster = relaxedSimd ? faster : undefined;
+    this.relaxed = relaxedSimd ? relaxed : undefined;
     /** Where `start()` without arguments gets the .wasm from, if not its usual place (`init` sets it). */
     this.source = undefined;
+    /** Set by `initSync`: the plain build was started by hand, so it is the one to use. */
+    this.startedSync = false;
   }
 
   /**
    * Start the module from `input` (wasm-bindgen's init argument), or from its usual place: the
    * relaxed-SIMD build where there is one for this engine, and the plain one should that fail
-   * to load (e.g. a bundle that copied only the plain .wasm).
+   * to load (e.g. a bundle that copied only the plain .wasm). Returns `[glue, its exports]`.
    */
-  #load(input) {
-    const glue = this.glue;
+  async #load(input) {
     const chosen = input ?? this.source;
-    if (chosen !== undefined || !this.faster) return glue.default(chosen ?? wasmSource.get(this.name));
-    return glue.default(this.faster()).catch(() => glue.default(wasmSource.get(this.name)));
+    if (chosen === undefined && this.relaxed && !this.startedSync) {
+      const { name, glue } = this.relaxed;
+      try {
+        return [glue, await glue.default(wasmSource.get(name))];
+      } catch {
+        // The plain build, below.
+      }
+    }
+    return [this.glue, await this.glue.default(chosen ?? wasmSource.get(this.name))];
   }
 
   start(input) {
-    const glue = this.glue;
-    this.#started ??= this.#load(input).then((exports) => {
+    this.#started ??= this.#load(input).then(([glue, exports]) => {
       glue.setPanicListener((message) => {
         this.broken = codedError('BACKEND', `autoencoders stopped after an internal error (${message}); reload the page or start a new worker`);
         for (const reject of this.#inFlight) reject(this.broken);
@@ -119,16 +133,14 @@ class Runtime {
   }
 }
 
-// The relaxed module is a static `new URL(..., import.meta.url)`, so that bundlers ship it.
-const cpu = new Runtime('autoencoders', cpuModule, () => wasmSource.get('autoencoders_relaxed')
-  ?? { module_or_path: new URL('./autoencoders_relaxed_bg.wasm', import.meta.url) });
+const cpu = new Runtime('autoencoders', cpuModule, { name: 'autoencoders_relaxed', glue: relaxedModule });
 const webgpu = new Runtime('autoencoders_webgpu', webgpuModule);
 
 /**
  * Start the CPU module (fetch and compile the .wasm). Optional: every entry point calls it. Pass
- * `{ module_or_path }` to load a CPU module (`autoencoders_relaxed_bg.wasm` or
- * `autoencoders_bg.wasm`) from somewhere else, and `webgpu_module_or_path` for
- * `autoencoders_webgpu_bg.wasm` (fetched on the first WebGPU model).
+ * `{ module_or_path }` to load the plain CPU build (`autoencoders_bg.wasm`) from somewhere else
+ * (it is then the one used), and `webgpu_module_or_path` for `autoencoders_webgpu_bg.wasm`
+ * (fetched on the first WebGPU model).
  */
 export default function init(options) {
   if (options !== null && typeof options === 'object' && 'webgpu_module_or_path' in options) {

@@ -1,9 +1,8 @@
 // Where a module started without arguments gets its .wasm from (`name` is the module's file
 // stem: 'autoencoders', 'autoencoders_relaxed' or 'autoencoders_webgpu'). In a browser (and with
-// any bundler) `undefined`: wasm-bindgen's default (`<name>_bg.wasm` beside its JavaScript,
-// fetched) for the two modules with their own JavaScript, and index.js's URL for the relaxed
-// one. The Node.js entry (node.js) replaces `get` with a read of that file, since Node cannot
-// fetch a file: URL. Internal: shared by index.js and node.js, not exported from the package.
+// any bundler) wasm-bindgen's default is right: `<name>_bg.wasm` beside its JavaScript, fetched.
+// The Node.js entry (node.js) replaces `get` with a read of that file, since Node cannot fetch a
+// file: URL. Internal: shared by index.js and node.js, not exported from the package.
 export const wasmSource = { get: (_name) => undefined };
 
 // The smallest module that uses a relaxed-SIMD instruction (i8x16.relaxed_swizzle; the probe of

@@ -1,5 +1,5 @@
-// Completes wasm-pack's pkg/ (the CPU module, with the relaxed-SIMD CPU module and the WebGPU
-// module's two files copied in by build.sh) into the npm package: adds the main entry (index.js, the JS face of the wasm
+// Completes wasm-pack's pkg/ (the CPU module, with the relaxed-SIMD CPU module's and the WebGPU
+// module's two files each copied in by build.sh) into the npm package: adds the main entry (index.js, the JS face of the wasm
 // classes), the worker entry (worker.js, client.js and its types), the package README, and
 // package.json metadata (files, exports, repository).
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ const pkg = join(root, 'pkg');
 for (const file of ['index.js', 'index.d.ts', 'node.js', 'wasm-source.js', 'worker.js', 'client.js', 'client.d.ts', 'images.js']) copyFileSync(join(root, 'js', file), join(pkg, file));
 copyFileSync(join(root, 'js', 'README.md'), join(pkg, 'README.md'));
 
-for (const file of ['autoencoders_bg.wasm', 'autoencoders_relaxed_bg.wasm', 'autoencoders_webgpu_bg.wasm', 'autoencoders_webgpu.js']) {
+for (const file of ['autoencoders_bg.wasm', 'autoencoders_relaxed_bg.wasm', 'autoencoders_relaxed.js', 'autoencoders_webgpu_bg.wasm', 'autoencoders_webgpu.js']) {
   if (!existsSync(join(pkg, file))) throw new Error(`pkg/${file} is missing: build with ./scripts/build.sh`);
 }
 
@@ -26,7 +26,7 @@ Object.assign(manifest, {
   types: 'index.d.ts',
   files: [
     'index.js', 'index.d.ts', 'node.js', 'wasm-source.js', 'autoencoders_bg.wasm', 'autoencoders.js', 'autoencoders.d.ts', 'autoencoders_bg.wasm.d.ts',
-    'autoencoders_relaxed_bg.wasm',
+    'autoencoders_relaxed_bg.wasm', 'autoencoders_relaxed.js',
     'autoencoders_webgpu_bg.wasm', 'autoencoders_webgpu.js',
     'worker.js', 'client.js', 'client.d.ts', 'images.js', 'README.md',
   ],

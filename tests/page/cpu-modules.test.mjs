@@ -3,7 +3,8 @@
 // not gets `autoencoders_bg.wasm`; and a bundle that lacks the relaxed file falls back to the
 // plain one. Each runs the pretrained VAE on real MNIST digits, and they agree: with each other,
 // and, in each module, the host matrix kernel (batches of 64 rows and more) with burn's (one
-// image at a time), also after training has changed the weights it had packed.
+// image at a time), also after training has changed the weights it had packed. `initSync`
+// starts the plain build by hand, and then that is the one models use.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -123,4 +124,27 @@ test('a page whose relaxed-SIMD module is missing falls back to the plain CPU mo
   const result = await runPage({ relaxedMissing: true });
   assert.deepEqual(result.wasm, ['autoencoders_relaxed_bg.wasm', 'autoencoders_bg.wasm']);
   checkReconstructions(result);
+});
+
+test('initSync starts the plain CPU build by hand, and models use it (the relaxed build is not fetched)', { timeout: 120_000 }, async () => {
+  const wasm = [];
+  const opened = await openPackagePage(`
+import { initSync, Autoencoder } from './index.js';
+window.result = (async () => {
+  const bytes = await (await fetch('./autoencoders_bg.wasm')).arrayBuffer();
+  initSync({ module: bytes });
+  const model = await Autoencoder.create({ inputShape: [1, 8, 8], hidden: [16], latent: 2 }, { backend: 'cpu', seed: 1 });
+  const codes = await model.encode(new Float32Array(64 * 64).fill(0.5));
+  return { codes: codes.length };
+})().catch((e) => ({ failed: String(e?.stack ?? e) }));
+`, { beforeGoto: (_, context) => context.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(r.url().split('/').pop()); }) });
+  try {
+    const result = await opened.page.evaluate(() => window.result);
+    assert.equal(result.failed, undefined, result.failed);
+    assert.equal(result.codes, 64 * 2);
+    assert.deepEqual(wasm, ['autoencoders_bg.wasm']);
+    assert.deepEqual(opened.errors, []);
+  } finally {
+    await opened.close();
+  }
 });
