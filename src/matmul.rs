@@ -10,12 +10,14 @@
 //! CPU `reconstruct`. Natively gemm's AVX kernels on every core stay faster, so natively this
 //! runs only in tests, through the same tiling on plain arrays.
 //!
-//! Layout: `W` is packed into panels of `LANES_N` columns, `[ceil(n / 8)][k][8]`, zero-padded,
+//! Layout: `W` is packed into panels of `TILE_N` (8) columns, `[ceil(n / 8)][k][8]`, zero-padded,
 //! so that a tile's inner loop reads both its operands contiguously. Packing costs `k * n`
-//! copies per call, which is why small batches stay on burn.
+//! copies; `Autoencoder` packs once per state of the weights, and only for large enough calls.
 
-/// Rows below which `affine` is not used (burn's gemm is faster there, since packing the
-/// weights is a fixed cost per call): 784x400 weights, measured in Chromium, broke even at 32.
+/// Rows below which `affine` is not used. Measured in Chromium with the weights packed on every
+/// call, 784x400 products broke even with gemm at 32 rows; 64 leaves a margin, keeps the wasted
+/// rows of a short last tile a small share, and spares small calls (a page's first one-digit
+/// reconstruction) the packing.
 pub const HOST_MIN_ROWS: usize = 64;
 
 /// Rows of a tile.
