@@ -18,6 +18,7 @@ use burn::tensor::{Device, Shape, Tensor, TensorData};
 use crate::config::{Kind, ModelConfig};
 use crate::matmul::{HOST_MIN_ROWS, PackedAffine};
 use crate::rng::SeededRng;
+use crate::tensor::{matrix, read_f32_on_flex};
 
 const KERNEL: usize = 4;
 
@@ -155,37 +156,30 @@ pub struct HostWeights {
 }
 
 /// `layer`'s affine map `x @ W + b`, `[batch, in] -> [batch, out]`: by the host kernel when the
-/// net carries packed weights (`packed`) and the batch has `HOST_MIN_ROWS` rows or more (and
-/// its values can be read synchronously: a plain Flex tensor), else by burn.
+/// net carries packed weights (`packed`), the batch has `HOST_MIN_ROWS` rows or more, records no
+/// gradient (not autodiff) and can be read at once (Flex), else by burn.
 fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor<2> {
     let [rows, _] = x.dims();
     let device = x.device();
     if let Some(packed) = packed
         && rows >= HOST_MIN_ROWS
-        && device == Device::flex()
         && !device.is_autodiff()
-        && let Some(values) = host_values(x.clone())
+        && let Some(values) = read_f32_on_flex(x.clone())
     {
         let [_, n] = layer.weight.dims();
-        return crate::tensor::matrix(packed.affine(&values), rows, n, &device); // [rows, n]
+        return matrix(packed.affine(&values), rows, n, &device); // [rows, n]
     }
     layer.forward(x)
-}
-
-/// A Flex tensor's values (its reads are synchronous: the data is in memory); `None` if the
-/// read fails.
-fn host_values<const D: usize>(t: Tensor<D>) -> Option<Vec<f32>> {
-    t.try_into_data().ok()?.try_into_vec::<f32>().ok()
 }
 
 fn pack(layer: &Linear) -> Option<PackedAffine> {
     let [k, n] = layer.weight.dims();
     let bias = match &layer.bias {
-        Some(bias) => Some(host_values(bias.val())?),
+        Some(bias) => Some(read_f32_on_flex(bias.val())?),
         None => None,
     };
     Some(PackedAffine::new(
-        &host_values(layer.weight.val())?,
+        &read_f32_on_flex(layer.weight.val())?,
         k,
         n,
         bias.as_deref(),
@@ -450,7 +444,7 @@ mod tests {
     use crate::config::{Kind, ModelConfig};
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_into_vec::<f32>().expect("f32 tensor")
+        read_f32_on_flex(t).expect("a Flex f32 tensor")
     }
 
     /// A VAE 784-400-(2x20) with its packed weights encodes and decodes as without them, on
@@ -480,7 +474,7 @@ mod tests {
         };
         for rows in [HOST_MIN_ROWS - 1, HOST_MIN_ROWS, 67] {
             let x: Vec<f32> = (0..rows * 784).map(|_| rng.uniform(0.0, 1.0)).collect();
-            let x = crate::tensor::matrix(x, rows, 784, &device); // [rows, 784]
+            let x = matrix(x, rows, 784, &device); // [rows, 784]
             let codes = hosted.encode(x.clone());
             close(
                 values(codes.clone()),
@@ -495,7 +489,7 @@ mod tests {
         }
         // The host path on one layer, directly: a product, not burn's, and not for autodiff.
         let layer = &net.enc_dense[0];
-        let x = crate::tensor::matrix(vec![0.5; HOST_MIN_ROWS * 784], HOST_MIN_ROWS, 784, &device);
+        let x = matrix(vec![0.5; HOST_MIN_ROWS * 784], HOST_MIN_ROWS, 784, &device);
         let by_host = values(affine(layer, Some(&host.encoder[0]), x.clone()));
         close(by_host, values(layer.forward(x.clone())), "layer");
         // Taken by the host, the product would be a new leaf, and no gradient would reach x.

@@ -3,7 +3,9 @@
 //! of them reaches into another.
 //!
 //! Every readback is `into_data_async`, natively too: on WebGPU a synchronous read panics, and one
-//! code path for every backend is the one that gets tested.
+//! code path for every backend is the one that gets tested. The one exception is
+//! `read_f32_on_flex`, for the host matrix kernel inside a (synchronous) forward pass: it reads
+//! only tensors whose data is already in host memory.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_std::ExecutionError;
@@ -20,6 +22,16 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
     };
     data.try_into_vec::<f32>()
         .map_err(|e| AeError::Backend(format!("readback gave unexpected data: {e:?}")))
+}
+
+/// A tensor's values (row-major), read synchronously, if it lives on the Flex CPU backend (with
+/// or without autodiff): its data is in memory, so the read completes at once. `None` on any
+/// other device (where a synchronous read could panic) or if the read fails.
+pub fn read_f32_on_flex<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
+    if tensor.device() != Device::flex() {
+        return None;
+    }
+    tensor.try_into_data().ok()?.try_into_vec::<f32>().ok()
 }
 
 /// The logistic sigmoid of every value, in place: `1 / (1 + e^-x)`, within 3e-7 of the exact
@@ -122,6 +134,15 @@ pub fn normal_matrix(rows: usize, cols: usize, rng: &mut SeededRng, device: &Dev
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_f32_on_flex_reads_plain_and_autodiff_flex_tensors_at_once() {
+        let device = Device::flex();
+        let values = vec![0.5, -1.0, 2.0, 3.5, 0.0, 7.0];
+        let plain = matrix(values.clone(), 2, 3, &device);
+        assert_eq!(read_f32_on_flex(plain.clone()), Some(values.clone()));
+        assert_eq!(read_f32_on_flex(plain.autodiff()), Some(values));
+    }
 
     #[test]
     fn sigmoid_in_place_is_within_3e_7_of_the_exact_sigmoid_and_keeps_nan() {
