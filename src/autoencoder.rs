@@ -178,8 +178,9 @@ impl Autoencoder {
 
     /// The net as inference on `rows` rows runs it: without autodiff, and in the browser on the
     /// CPU, for `HOST_MIN_ROWS` rows or more, with its dense weights packed for the host kernel
-    /// (`matmul`; natively burn's kernels are faster). Smaller calls (a page's first one-digit
-    /// reconstruction) neither use nor pack them.
+    /// (`matmul`; natively burn's kernels are faster): a dense net then runs its whole forward
+    /// pass on the host (`encode_on_host`), a convolutional one its dense layers. Smaller calls
+    /// (a page's first one-digit reconstruction) neither use nor pack them.
     fn inference_net(&self, rows: usize) -> AutoencoderNet {
         let net = self.net.valid();
         if !(cfg!(target_arch = "wasm32") && self.device == Device::flex() && rows >= HOST_MIN_ROWS)
@@ -215,6 +216,10 @@ impl Autoencoder {
         let size = self.config.input_size();
         let mut out = Vec::with_capacity(images.len() * self.config.latent);
         for chunk in images.values().chunks(INFER_CHUNK * size) {
+            if let Some(codes) = net.encode_on_host(chunk) {
+                out.extend(codes);
+                continue;
+            }
             let x = matrix(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
             out.extend(read_f32(net.encode(x)).await?); // [n, latent]
         }
@@ -239,6 +244,11 @@ impl Autoencoder {
         let net = self.inference_net(codes.len() / latent);
         let mut out = Vec::with_capacity(codes.len() / latent * self.config.input_size());
         for chunk in codes.chunks(INFER_CHUNK * latent) {
+            if let Some(mut images) = net.decode_logits_on_host(chunk) {
+                sigmoid_in_place(&mut images);
+                out.extend(images);
+                continue;
+            }
             let z = matrix(chunk.to_vec(), chunk.len() / latent, latent, &self.device); // [n, latent]
             out.extend(self.read_decoded(&net, z).await?); // [n, input]
         }
@@ -252,6 +262,10 @@ impl Autoencoder {
         let size = self.config.input_size();
         let mut out = Vec::with_capacity(images.values().len());
         for chunk in images.values().chunks(INFER_CHUNK * size) {
+            if let Some(images) = reconstruct_on_host(&net, chunk) {
+                out.extend(images);
+                continue;
+            }
             let x = matrix(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
             out.extend(self.read_decoded(&net, net.encode(x)).await?); // [n, input]
         }
@@ -339,6 +353,10 @@ impl Autoencoder {
             .chunks(INFER_CHUNK * size)
             .zip(hidden.chunks(INFER_CHUNK * size))
         {
+            if let Some(filled) = inpaint_on_host(&net, known, hidden, iterations) {
+                out.extend(filled);
+                continue;
+            }
             let rows = known.len() / size;
             let hidden = matrix(hidden.to_vec(), rows, size, &self.device); // [n, input], 0 or 1
             let kept = matrix(known.to_vec(), rows, size, &self.device)
@@ -389,6 +407,42 @@ impl Autoencoder {
     }
 }
 
+/// `reconstruct` of `x` (`[rows, input]` flattened) wholly on the host, where `net` has a host
+/// pass (`AutoencoderNet::encode_on_host`); `None` where it has not.
+fn reconstruct_on_host(net: &AutoencoderNet, x: &[f32]) -> Option<Vec<f32>> {
+    let codes = net.encode_on_host(x)?; // [rows, latent]
+    let mut images = net.decode_logits_on_host(&codes)?; // [rows, input]
+    sigmoid_in_place(&mut images);
+    Some(images)
+}
+
+/// `inpaint`'s iterations on the host, with the device path's arithmetic; `None` where `net` has
+/// no host pass. `hidden` is 1 where a pixel is hidden, 0 where it is known.
+fn inpaint_on_host(
+    net: &AutoencoderNet,
+    known: &[f32],
+    hidden: &[f32],
+    iterations: usize,
+) -> Option<Vec<f32>> {
+    let kept: Vec<f32> = known
+        .iter()
+        .zip(hidden)
+        .map(|(x, h)| x * (1.0 - h))
+        .collect();
+    let mut current = kept.clone();
+    for _ in 0..iterations {
+        let filled = reconstruct_on_host(net, &current)?;
+        // Exact: a known pixel is x * 1 + filled * 0.
+        current = kept
+            .iter()
+            .zip(&filled)
+            .zip(hidden)
+            .map(|((k, f), h)| k + f * h)
+            .collect();
+    }
+    Some(current)
+}
+
 impl Drop for Autoencoder {
     /// burn's autodiff frees the graph entries of dropped tensors only while it runs a backward
     /// pass: a model that never trained would otherwise leave its parameters' entries behind
@@ -427,6 +481,63 @@ pub fn interpolate_codes(a: &[f32], b: &[f32], t: f32, spherical: bool) -> Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pollster::block_on;
+
+    /// The browser's host pass for `reconstruct` and `inpaint` (taken only in wasm on the CPU)
+    /// gives what the tensor path gives natively, on a batch ending in a partial tile, with a
+    /// per-pixel mask: hidden pixels filled, known ones returned bit for bit.
+    #[test]
+    fn host_reconstruct_and_inpaint_match_the_tensor_path() {
+        let config = ModelConfig {
+            kind: Kind::Denoising,
+            hidden: vec![64],
+            latent: 8,
+            ..ModelConfig::default()
+        };
+        let ae = Autoencoder::new(config, 2, Device::flex()).unwrap();
+        let net = ae.net.valid();
+        let hosted = net
+            .clone()
+            .with_host_weights(Arc::new(net.host_weights().expect("flex weights")));
+        let mut rng = SeededRng::new(4);
+        let rows = HOST_MIN_ROWS + 3;
+        let values: Vec<f32> = (0..rows * 784).map(|_| rng.uniform(0.0, 1.0)).collect();
+        let images = Images::new(values.clone(), [1, 28, 28]).unwrap();
+        let close = |got: &[f32], want: &[f32], what: &str| {
+            assert_eq!(got.len(), want.len(), "{what}");
+            let worst = got
+                .iter()
+                .zip(want)
+                .map(|(g, w)| (g - w).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{what}: off by {worst}");
+        };
+        let by_host = reconstruct_on_host(&hosted, &values).expect("a host pass");
+        close(
+            &by_host,
+            &block_on(ae.reconstruct(&images)).unwrap(),
+            "reconstruct",
+        );
+        assert_eq!(reconstruct_on_host(&net, &values), None, "no host weights");
+
+        // The top half of every image hidden.
+        let mask: Vec<f32> = (0..784).map(|p| if p < 392 { 1.0 } else { 0.0 }).collect();
+        let mut hidden = vec![0.0; values.len()];
+        corrupt::apply_mask(&mut hidden, [1, 28, 28], &mask, 1.0).unwrap();
+        let by_host = inpaint_on_host(&hosted, &values, &hidden, 3).expect("a host pass");
+        close(
+            &by_host,
+            &block_on(ae.inpaint(&images, &mask, 3)).unwrap(),
+            "inpaint",
+        );
+        for (i, (got, known)) in by_host.iter().zip(&values).enumerate() {
+            if i % 784 >= 392 {
+                assert_eq!(got.to_bits(), known.to_bits(), "known pixel {i}");
+            } else {
+                assert_ne!(got, known, "hidden pixel {i} kept its value");
+            }
+        }
+    }
 
     #[test]
     fn interpolation_hits_both_ends_and_slerp_keeps_the_norm_of_equal_norm_codes() {

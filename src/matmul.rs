@@ -69,6 +69,16 @@ impl PackedAffine {
 
     /// `x @ W + b` for `x`: `[m, k]` row-major; returns `[m, n]` row-major.
     pub fn affine(&self, x: &[f32]) -> Vec<f32> {
+        self.apply(x, false)
+    }
+
+    /// `relu(x @ W + b)`: the ReLU applied to each tile while it is still in registers, which
+    /// spares a pass over the output. NaN stays NaN, as in burn's `relu`.
+    pub fn affine_relu(&self, x: &[f32]) -> Vec<f32> {
+        self.apply(x, true)
+    }
+
+    fn apply(&self, x: &[f32], relu: bool) -> Vec<f32> {
         let (k, n) = (self.k, self.n);
         assert!(k > 0 && x.len().is_multiple_of(k), "x is not [m, k]");
         let m = x.len() / k;
@@ -85,9 +95,9 @@ impl PackedAffine {
                 let first = p * TILE_N;
                 let cols = TILE_N.min(n - first);
                 if rows == TILE_M && cols == TILE_N {
-                    lanes::tile(a, panel, bias, &mut out_rows[first..], n);
+                    lanes::tile(a, panel, bias, relu, &mut out_rows[first..], n);
                 } else {
-                    lanes::tile(a, panel, bias, &mut edge, TILE_N);
+                    lanes::tile(a, panel, bias, relu, &mut edge, TILE_N);
                     for r in 0..rows {
                         out_rows[r * n + first..][..cols]
                             .copy_from_slice(&edge[r * TILE_N..][..cols]);
@@ -99,15 +109,22 @@ impl PackedAffine {
     }
 }
 
-/// One 4x8 tile: row `r` of it, `bias + sum over kk of a[r][kk] * panel[kk]`, is written to
-/// `out[r * stride..][..8]`. In wasm simd128.
+/// One 4x8 tile: row `r` of it, `bias + sum over kk of a[r][kk] * panel[kk]` (with `relu`, its
+/// ReLU), is written to `out[r * stride..][..8]`. In wasm simd128.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     use core::arch::wasm32::*;
 
     use super::{TILE_M, TILE_N};
 
-    pub fn tile(a: [&[f32]; TILE_M], panel: &[f32], bias: &[f32], out: &mut [f32], stride: usize) {
+    pub fn tile(
+        a: [&[f32]; TILE_M],
+        panel: &[f32],
+        bias: &[f32],
+        relu: bool,
+        out: &mut [f32],
+        stride: usize,
+    ) {
         let k = a[0].len();
         assert!(
             a.iter().all(|row| row.len() == k) && panel.len() == k * TILE_N && bias.len() == TILE_N
@@ -122,6 +139,7 @@ mod lanes {
                 panel.as_ptr(),
                 bias.as_ptr(),
                 k,
+                relu,
                 out.as_mut_ptr(),
                 stride,
             )
@@ -137,6 +155,7 @@ mod lanes {
         panel: *const f32,
         bias: *const f32,
         k: usize,
+        relu: bool,
         out: *mut f32,
         stride: usize,
     ) {
@@ -169,10 +188,16 @@ mod lanes {
                 c30 = madd(c30, x, w0);
                 c31 = madd(c31, x, w1);
             }
-            for (r, (lo, hi)) in [(c00, c01), (c10, c11), (c20, c21), (c30, c31)]
+            for (r, (mut lo, mut hi)) in [(c00, c01), (c10, c11), (c20, c21), (c30, c31)]
                 .into_iter()
                 .enumerate()
             {
+                if relu {
+                    // `f32x4.max` keeps NaN (`pmax` would not).
+                    let zero = f32x4_splat(0.0);
+                    lo = f32x4_max(lo, zero);
+                    hi = f32x4_max(hi, zero);
+                }
                 let row = out.add(r * stride);
                 v128_store(row as *mut v128, lo);
                 v128_store(row.add(4) as *mut v128, hi);
@@ -186,13 +211,28 @@ mod lanes {
 mod lanes {
     use super::{TILE_M, TILE_N};
 
-    pub fn tile(a: [&[f32]; TILE_M], panel: &[f32], bias: &[f32], out: &mut [f32], stride: usize) {
+    pub fn tile(
+        a: [&[f32]; TILE_M],
+        panel: &[f32],
+        bias: &[f32],
+        relu: bool,
+        out: &mut [f32],
+        stride: usize,
+    ) {
         for (r, a_row) in a.iter().enumerate() {
             let row = &mut out[r * stride..][..TILE_N];
             row.copy_from_slice(bias);
             for (x, w) in a_row.iter().zip(panel.chunks_exact(TILE_N)) {
                 for (acc, w) in row.iter_mut().zip(w) {
                     *acc += x * w;
+                }
+            }
+            if relu {
+                for v in row.iter_mut() {
+                    // burn's rule (and `f32x4.max`'s): NaN stays, -0 becomes 0.
+                    if !(v.is_nan() || *v > 0.0) {
+                        *v = 0.0;
+                    }
                 }
             }
         }
@@ -249,6 +289,26 @@ mod tests {
                     "{m}x{k}x{n} at {i}: {g} vs {w}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn affine_relu_is_the_affine_map_with_burns_relu() {
+        let mut rng = SeededRng::new(3);
+        let (m, k, n) = (6, 13, 11);
+        let mut x = uniform(m * k, &mut rng);
+        x[0] = f32::NAN; // row 0 of the output is NaN throughout, and stays so
+        let packed =
+            PackedAffine::new(&uniform(k * n, &mut rng), k, n, Some(&uniform(n, &mut rng)));
+        let plain = packed.affine(&x);
+        let rectified = packed.affine_relu(&x);
+        assert!(rectified[..n].iter().all(|v| v.is_nan()), "{rectified:?}");
+        assert!(
+            plain[n..].iter().any(|&v| v < 0.0),
+            "the test needs negative outputs"
+        );
+        for (r, p) in rectified[n..].iter().zip(&plain[n..]) {
+            assert_eq!(r.to_bits(), if *p > 0.0 { p.to_bits() } else { 0 });
         }
     }
 
