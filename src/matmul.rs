@@ -14,11 +14,12 @@
 //! so that a tile's inner loop reads both its operands contiguously. Packing costs `k * n`
 //! copies; `Autoencoder` packs once per state of the weights, and only for large enough calls.
 
-/// Rows below which `affine` is not used. Measured in Chromium with the weights packed on every
-/// call, 784x400 products broke even with gemm at 32 rows; 64 leaves a margin, keeps the wasted
-/// rows of a short last tile a small share, and spares small calls (a page's first one-digit
-/// reconstruction) the packing.
-pub const HOST_MIN_ROWS: usize = 64;
+/// Rows below which inference keeps burn's path: one full tile. With the weights packed once per
+/// state of the weights, a page's calls in Chromium (VAE and DAE, medians of 200 calls) took
+/// half the time of burn's at 4 rows (0.2-0.4 ms against 0.5-0.8) and at 16 (0.8-1.3 against
+/// 1.8-2.4); at one row both took 0.2-0.4 ms, and the first call, which packs, took no less (a
+/// page's first one-digit reconstruction stays on burn's path).
+pub const HOST_MIN_ROWS: usize = TILE_M;
 
 /// Rows of a tile.
 const TILE_M: usize = 4;
