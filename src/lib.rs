@@ -10,6 +10,7 @@ pub mod config;
 pub mod corrupt;
 pub mod data;
 pub mod error;
+pub mod fused;
 #[cfg(all(feature = "learner", not(target_arch = "wasm32")))]
 pub mod learner;
 pub mod matmul;

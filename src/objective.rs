@@ -10,6 +10,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, sigmoid};
 
 use crate::config::{Kind, ModelConfig, ReconstructionLoss};
+use crate::fused;
 use crate::model::{AutoencoderNet, CodeActivation, Encoded};
 
 /// ln(2 pi).
@@ -46,12 +47,20 @@ pub fn reconstruction_per_image(
     let per_pixel = match loss {
         ReconstructionLoss::Mse => (sigmoid(logits) - target).square(),
         ReconstructionLoss::Mae => (sigmoid(logits) - target).abs(),
-        // BCE with logits, stable for any z: max(z, 0) - z * t + log(1 + exp(-|z|)).
         ReconstructionLoss::Bce => {
-            relu(logits.clone()) - logits.clone() * target + logits.abs().neg().exp().log1p()
+            // On the CPU, one pass each way (`fused`); elsewhere burn's operations.
+            if let Some(per_image) = fused::bce_with_logits_per_row(&logits, &target) {
+                return per_image;
+            }
+            bce_with_logits(logits, target)
         }
     };
     per_pixel.sum_dim(1).squeeze_dim(1) // [batch]
+}
+
+/// BCE with logits per value, stable for any z: `max(z, 0) - z t + ln(1 + e^-|z|)`, `[batch, input]`.
+fn bce_with_logits(logits: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
+    relu(logits.clone()) - logits.clone() * target + logits.abs().neg().exp().log1p()
 }
 
 /// A VAE decoder's negative log-likelihood per image in nats, `[batch]`: Bernoulli for BCE,

@@ -50,15 +50,22 @@ pub fn sigmoid_in_place(values: &mut [f32]) {
 
 /// e^x for x <= 0 (NaN stays NaN): 2^n e^r with n = round(x / ln 2), |r| <= ln 2 / 2, and e^r
 /// from Cephes' degree-6 polynomial. Below -87.3 the result flushes to 0 instead of a subnormal.
+/// No `floor` and no float-to-int conversion: x86-64's baseline (SSE2) has an instruction for
+/// neither, and natively a `floor` here was a libm call per value, which kept loops from
+/// vectorising; the rounding and 2^n below are additions and shifts, vector code everywhere.
 #[inline(always)]
-fn exp_non_positive(x: f32) -> f32 {
+pub(crate) fn exp_non_positive(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     // ln 2 split in two, so that x - n ln 2 is exact for the n that occur.
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
+    // 1.5 * 2^23: adding it rounds to an integer (its ulp is 1) and leaves that integer in the
+    // low bits of the mantissa.
+    const SHIFTER: f32 = 12_582_912.0;
     // Not `max`, which would turn a NaN into -87.3.
     let x = if x < -87.3 { -87.3 } else { x };
-    let n = (x * LOG2_E + 0.5).floor();
+    let shifted = x * LOG2_E + SHIFTER; // SHIFTER + n, exactly
+    let n = shifted - SHIFTER; // n in -126..=0
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.987_569_1e-4_f32;
     let p = p * r + 1.398_199_9e-3;
@@ -67,8 +74,9 @@ fn exp_non_positive(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let e_r = p * r * r + r + 1.0;
-    // 2^n through the exponent bits (n in -126..=0 here).
-    e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n: n + 127 (1..=127) sits in the low mantissa bits of `shifted + 127`; the shift moves
+    // it into the exponent field and drops the rest. A NaN's bits shift to 0, and NaN * 0 is NaN.
+    e_r * f32::from_bits((shifted + 127.0).to_bits() << 23)
 }
 
 /// A failed readback as the core's error. A device lost while the read was in flight can fail it
