@@ -478,7 +478,7 @@ pub fn interpolate_codes(a: &[f32], b: &[f32], t: f32, spherical: bool) -> Vec<f
     a.iter().zip(b).map(|(x, y)| wa * x + wb * y).collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use pollster::block_on;
