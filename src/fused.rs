@@ -1,16 +1,23 @@
-//! Work that burn does as a chain of elementwise tensor operations, done on the CPU backend as
-//! one pass over host memory with its own backward pass in burn's autodiff.
+//! Work that burn does as a chain of tensor operations, done on the CPU backend as one pass over
+//! host memory.
 //!
-//! The binary cross-entropy of a decoder's logits is eight tensor operations forward (each its own
-//! pass, two through libm's scalar `expf` and `log1pf`) and as many backward. Natively its
-//! transcendental functions alone were 8.5% of a VAE training step (`perf`, 2026-11-29); here they
-//! are polynomials that vectorise, and forward and backward are one pass each.
+//! - The binary cross-entropy of a decoder's logits is eight tensor operations forward (each its
+//!   own pass, two through libm's scalar `expf` and `log1pf`) and as many backward. Natively its
+//!   transcendental functions alone were 8.5% of a VAE training step (`perf`, 2026-11-29); here
+//!   they are polynomials that vectorise, and forward and backward are one pass each, the
+//!   backward registered in burn's autodiff as an operation of its own.
+//! - Adam's update is about a dozen tensor operations per parameter, each a pass that allocates
+//!   (burn-flex's `mul_scalar` alone was 7% of a native VAE step); `FusedAdam` makes it one pass,
+//!   with burn's state and burn's arithmetic, value for value.
 //!
-//! Only Flex, with or without autodiff (`NoCheckpointing`, what `Device::autodiff` gives): other
-//! devices get `None` and the caller keeps burn's composite form, which the tests compare with.
+//! Only Flex (for the loss with or without autodiff, `NoCheckpointing`, what `Device::autodiff`
+//! gives): elsewhere the caller gets `None`, or `FusedAdam` burn's `Adam`, and burn's operations
+//! run, which the tests compare with.
 
 use std::sync::Arc;
 
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_autodiff::Autodiff;
 use burn_autodiff::checkpoint::base::Checkpointer;
@@ -19,7 +26,7 @@ use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn_flex::Flex;
 
-use crate::tensor::{exp_non_positive, read_f32_on_flex};
+use crate::tensor::{FlexValues, exp_non_positive};
 
 /// Per-image binary cross-entropy with logits, summed over each row: `[batch, input]` logits
 /// and targets in [0, 1] -> `[batch]`, with `max(z, 0) - z t + ln(1 + e^-|z|)` per value. The
@@ -33,9 +40,8 @@ pub fn bce_with_logits_per_row(logits: &Tensor<2>, target: &Tensor<2>) -> Option
         true => Some(logits.clone().try_into_primitive::<Autodiff<Flex>>().ok()?),
         false => None,
     };
-    let z = read_f32_on_flex(logits.clone())?;
-    let t = read_f32_on_flex(target.clone())?;
-    let (losses, derivative) = bce_rows(&z, &t, cols, tracked);
+    let (z, t) = (FlexValues::of(logits)?, FlexValues::of(target)?);
+    let (losses, derivative) = bce_rows(z.as_slice(), t.as_slice(), cols, tracked);
     let losses = Tensor::<1>::from_data(TensorData::new(losses, [rows]), &Device::flex());
     let Some(logits_node) = logits_node else {
         return Some(losses);
@@ -56,6 +62,131 @@ pub fn bce_with_logits_per_row(logits: &Tensor<2>, target: &Tensor<2>) -> Option
         OpsKind::UnTracked(prep) => prep.finish(losses),
     };
     Some(Tensor::from_primitive::<Autodiff<Flex>>(output))
+}
+
+/// Adam with burn's state (`AdamState`) and arithmetic, whose update of a Flex parameter is one
+/// pass over its values instead of about a dozen tensor operations; any other parameter (or an
+/// AMSGrad state, which this never makes) goes to burn's `Adam`.
+#[derive(Clone)]
+pub struct FusedAdam {
+    beta_1: f32,
+    beta_2: f32,
+    epsilon: f32,
+    /// L2 penalty added to the gradient (burn's `WeightDecay`), if any.
+    weight_decay: Option<f32>,
+    burns: Adam,
+}
+
+impl FusedAdam {
+    pub fn new(beta_1: f32, beta_2: f32, epsilon: f32, weight_decay: Option<f32>) -> Self {
+        let mut config = AdamConfig::new()
+            .with_beta_1(beta_1)
+            .with_beta_2(beta_2)
+            .with_epsilon(epsilon);
+        if let Some(penalty) = weight_decay {
+            config = config.with_weight_decay(Some(WeightDecayConfig { penalty }));
+        }
+        FusedAdam {
+            beta_1,
+            beta_2,
+            epsilon,
+            weight_decay,
+            burns: config.build(),
+        }
+    }
+
+    /// The step on the host, or `None` where burn's must take it. Reads every input in place
+    /// and writes each output once.
+    fn host_step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: &Tensor<D>,
+        grad: &Tensor<D>,
+        state: Option<&AdamState<D>>,
+    ) -> Option<(Tensor<D>, AdamState<D>)> {
+        let momentum = state.map(|s| &s.momentum);
+        if momentum.is_some_and(|m| m.max_moment_2.is_some()) {
+            return None;
+        }
+        let param = FlexValues::of(tensor)?;
+        let grad = FlexValues::of(grad)?;
+        let (param, grad) = (param.as_slice(), grad.as_slice());
+        let n = param.len();
+        let moments = match momentum {
+            Some(m) => Some((FlexValues::of(&m.moment_1)?, FlexValues::of(&m.moment_2)?)),
+            None => None,
+        };
+        // A first step starts from zero moments: 0 * beta + x is x, as burn's first step has it.
+        let zeros;
+        let (moment_1, moment_2) = match &moments {
+            Some((m, v)) => (m.as_slice(), v.as_slice()),
+            None => {
+                zeros = vec![0.0f32; n];
+                (&zeros[..], &zeros[..])
+            }
+        };
+        if grad.len() != n || moment_1.len() != n || moment_2.len() != n {
+            return None;
+        }
+        let time = momentum.map_or(1, |m| m.time + 1);
+        // burn's expressions, in burn's order, so every value rounds as it does there.
+        let (beta_1, beta_2) = (self.beta_1, self.beta_2);
+        let (keep_1, keep_2) = (1.0 - beta_1, 1.0 - beta_2);
+        let bias_correction2_sqrt = (1.0 - beta_2.powi(time as i32)).sqrt();
+        let combined_factor = bias_correction2_sqrt / (1.0 - beta_1.powi(time as i32));
+        let epsilon = self.epsilon * bias_correction2_sqrt;
+        let lr = lr as f32;
+        let penalty = self.weight_decay;
+        let update = |p: f32, g: f32, m: f32, v: f32| {
+            let g = match penalty {
+                Some(penalty) => p * penalty + g,
+                None => g,
+            };
+            let m = m * beta_1 + g * keep_1;
+            let v = v * beta_2 + g * g * keep_2;
+            let step = m * combined_factor / (v.sqrt() + epsilon);
+            (p - step * lr, m, v)
+        };
+        let (mut new_param, mut new_1, mut new_2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let outputs = new_param.iter_mut().zip(&mut new_1).zip(&mut new_2);
+        let inputs = param.iter().zip(grad).zip(moment_1).zip(moment_2);
+        for (((out_p, out_m), out_v), (((&p, &g), &m), &v)) in outputs.zip(inputs) {
+            (*out_p, *out_m, *out_v) = update(p, g, m, v);
+        }
+        let device = tensor.device();
+        let shape = tensor.shape();
+        let to_tensor = |values: Vec<f32>| {
+            Tensor::<D>::from_data(TensorData::new(values, shape.clone()), &device)
+        };
+        let state = AdamState::new(AdaptiveMomentumState {
+            time,
+            moment_1: to_tensor(new_1),
+            moment_2: to_tensor(new_2),
+            max_moment_2: None,
+        });
+        Some((to_tensor(new_param), state))
+    }
+}
+
+impl Optimizer for FusedAdam {
+    type State<const D: usize> = AdamState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        match self.host_step(lr, &tensor, &grad, state.as_ref()) {
+            Some((tensor, state)) => (tensor, Some(state)),
+            None => self.burns.step(lr, tensor, grad, state),
+        }
+    }
+
+    fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
+        Adam::to_device(state, device)
+    }
 }
 
 /// The backward pass of `bce_with_logits_per_row`.
@@ -84,11 +215,12 @@ impl Backward<Flex, 1> for BceRows {
         let RowDerivative { values, cols } = ops.state;
         unary::<Flex, _>(ops.parents, ops.node, grads, |grad| {
             // [rows] -> [rows, cols]: each row's derivative scaled by the row's incoming gradient.
-            let grad = read_f32_on_flex(Tensor::<1>::from_primitive::<Flex>(grad))
-                .expect("a Flex tensor reads at once");
+            let grad = FlexValues::of(&Tensor::<1>::from_primitive::<Flex>(grad))
+                .expect("a Flex f32 tensor");
+            let grad = grad.as_slice();
             let rows = grad.len();
             let mut out = Vec::with_capacity(rows * cols);
-            for (row, g) in values.chunks_exact(cols).zip(&grad) {
+            for (row, g) in values.chunks_exact(cols).zip(grad) {
                 out.extend(row.iter().map(|d| d * g));
             }
             Tensor::<2>::from_data(TensorData::new(out, [rows, cols]), &Device::flex())
@@ -149,11 +281,12 @@ fn sum(values: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
-#[cfg(test)]
+// Native only: the Adam test drives a future with pollster, a native dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::rng::SeededRng;
-    use crate::tensor::matrix;
+    use crate::tensor::{matrix, read_f32_on_flex};
     use burn::tensor::activation::relu;
 
     /// burn's composite form, as `objective` computes it off the CPU.
@@ -220,6 +353,72 @@ mod tests {
         )
         .expect("Flex");
         assert_close(&values(per_row), &want_losses, 1e-6, "plain loss");
+    }
+
+    /// Four steps of a small autoencoder, from burn's `Adam` and from `FusedAdam` with the same
+    /// hyperparameters, with and without weight decay: the same weights to the last bit (the
+    /// saved model files are byte-identical), and the fused step is the one that ran.
+    #[test]
+    fn fused_adam_takes_burns_steps_value_for_value() {
+        use crate::checkpoint;
+        use crate::config::ModelConfig;
+        use crate::model::AutoencoderNet;
+        use burn::module::Module;
+        use burn::optim::{GradientsParams, ModuleOptimizer};
+
+        let config = ModelConfig {
+            input_shape: [1, 4, 4],
+            hidden: vec![12],
+            latent: 3,
+            ..ModelConfig::default()
+        };
+        let device = Device::flex().autodiff();
+        let mut rng = SeededRng::new(2);
+        let x = matrix(
+            (0..8 * 16).map(|_| rng.uniform(0.0, 1.0)).collect(),
+            8,
+            16,
+            &device,
+        );
+        let step = |optimizer: &mut ModuleOptimizer, net: AutoencoderNet| {
+            let loss = (net.decode(net.encode(x.clone())) - x.clone())
+                .square()
+                .sum();
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            optimizer.step(3e-2, net, grads)
+        };
+        for weight_decay in [None, Some(0.05)] {
+            let mut burns = AdamConfig::new().with_epsilon(1e-8);
+            if let Some(penalty) = weight_decay {
+                burns = burns.with_weight_decay(Some(WeightDecayConfig { penalty }));
+            }
+            let mut burns = burns.init();
+            let fused = FusedAdam::new(0.9, 0.999, 1e-8, weight_decay);
+            let mut ours = ModuleOptimizer::from(fused.clone());
+            let start = AutoencoderNet::new(&config, 5, &device);
+            let (mut by_burn, mut by_us) = (start.clone(), start);
+            for _ in 0..4 {
+                by_burn = step(&mut burns, by_burn);
+                by_us = step(&mut ours, by_us);
+            }
+            let save = |net: &AutoencoderNet| {
+                pollster::block_on(checkpoint::save(&config, net, None)).expect("saved")
+            };
+            assert_eq!(
+                save(&by_us),
+                save(&by_burn),
+                "weight decay {weight_decay:?}"
+            );
+            assert_ne!(
+                save(&by_us),
+                save(&AutoencoderNet::new(&config, 5, &device))
+            );
+
+            // The host step runs on a Flex parameter (and is not burn's, silently).
+            let weight = by_us.valid().encoder_dense()[0].weight.val();
+            let stepped = fused.host_step(1e-3, &weight, &weight.clone().ones_like(), None);
+            assert!(stepped.is_some(), "a Flex parameter takes the host step");
+        }
     }
 
     #[test]

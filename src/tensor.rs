@@ -7,7 +7,9 @@
 //! `read_f32_on_flex`, for the host matrix kernel inside a (synchronous) forward pass: it reads
 //! only tensors whose data is already in host memory.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn_autodiff::Autodiff;
+use burn_flex::{Flex, FlexTensor};
 use burn_std::ExecutionError;
 
 use crate::error::{AeError, Result};
@@ -26,12 +28,44 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
 
 /// A tensor's values (row-major), read synchronously, if it lives on the Flex CPU backend (with
 /// or without autodiff): its data is in memory, so the read completes at once. `None` on any
-/// other device (where a synchronous read could panic) or if the read fails.
+/// other device (where a synchronous read could panic) or for another dtype than `f32`.
 pub fn read_f32_on_flex<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
-    if tensor.device() != Device::flex() {
-        return None;
+    Some(FlexValues::of(&tensor)?.as_slice().to_vec())
+}
+
+/// The `f32` values of a Flex tensor (plain or under autodiff), row-major, borrowed where they
+/// lie: a contiguous tensor's buffer is read in place, however many tensors share it. Reading
+/// through `TensorData` copied a shared buffer twice (out of the tensor, then from bytes into
+/// `f32`s), which made the host Adam step slower than burn's.
+pub struct FlexValues(FlexTensor);
+
+impl FlexValues {
+    /// `None` off the Flex backend or for another dtype than `f32`.
+    pub fn of<const D: usize>(tensor: &Tensor<D>) -> Option<Self> {
+        let device = tensor.device();
+        if device != Device::flex() {
+            return None;
+        }
+        let primitive = if device.is_autodiff() {
+            let tracked = tensor.clone().try_into_primitive::<Autodiff<Flex>>().ok()?;
+            tracked.into_primitive()
+        } else {
+            tensor.clone().try_into_primitive::<Flex>().ok()?
+        };
+        if primitive.dtype() != DType::F32 {
+            return None;
+        }
+        Some(FlexValues(match primitive.as_slice::<f32>() {
+            Some(_) => primitive,
+            None => primitive.to_contiguous(), // a strided view: copied once
+        }))
     }
-    tensor.try_into_data().ok()?.try_into_vec::<f32>().ok()
+
+    pub fn as_slice(&self) -> &[f32] {
+        self.0
+            .as_slice::<f32>()
+            .expect("an f32 tensor made contiguous by `of`")
+    }
 }
 
 /// The logistic sigmoid of every value, in place: `1 / (1 + e^-x)`, within 3e-7 of the exact

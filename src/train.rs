@@ -8,8 +8,7 @@
 use std::future::Future;
 
 use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Gradients, Int, Tensor, TensorData};
 use serde::Serialize;
 
@@ -17,6 +16,7 @@ use crate::config::{Corruption, Kind, ModelConfig, TrainConfig};
 use crate::corrupt::corrupt_in_place;
 use crate::data::{Images, split_indices};
 use crate::error::{AeError, Result};
+use crate::fused::FusedAdam;
 use crate::model::AutoencoderNet;
 use crate::objective::{self, Batch, Objective};
 use crate::rng::SeededRng;
@@ -271,18 +271,11 @@ impl Default for Trainer {
     }
 }
 
-/// Adam with the call's hyperparameters (both training loops use it).
+/// Adam with the call's hyperparameters (both training loops use it): burn's, with its update
+/// of CPU parameters in one pass (`fused::FusedAdam`).
 pub(crate) fn adam(cfg: &TrainConfig) -> ModuleOptimizer {
-    let mut adam = AdamConfig::new()
-        .with_beta_1(cfg.beta1)
-        .with_beta_2(cfg.beta2)
-        .with_epsilon(1e-8);
-    if cfg.weight_decay > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig {
-            penalty: cfg.weight_decay,
-        }));
-    }
-    adam.init()
+    let weight_decay = (cfg.weight_decay > 0.0).then_some(cfg.weight_decay);
+    ModuleOptimizer::from(FusedAdam::new(cfg.beta1, cfg.beta2, 1e-8, weight_decay))
 }
 
 impl Trainer {
