@@ -174,6 +174,20 @@ window.runWorker = async () => {
   return { rows, otherSteps: history.steps };
 };
 
+/**
+ * A training that runs until something ends it (the most epochs a call may ask for), and its
+ * started promise, settled by its first step. Waiting a fixed time instead raced: once
+ * training got faster, a 500-epoch call on these 32 images ended before the 300 ms were up.
+ */
+function trainUntilEnded(model) {
+  let firstStep;
+  const begun = new Promise((resolve) => { firstStep = resolve; });
+  const run = model.train(x, { epochs: 100_000, batchSize: 16, onProgress: () => firstStep() });
+  // A training that fails before its first step rejects started too, instead of hanging it.
+  run.started = Promise.race([begun, run]);
+  return run;
+}
+
 /** Calls that depend on state: BUSY, INVALID_STATE, an aborted signal, one bad call beside another model's training. */
 window.runState = async (kind) => {
   const Class = kind === 'worker' ? WorkerAutoencoder : Autoencoder;
@@ -185,8 +199,8 @@ window.runState = async (kind) => {
   const aborted = new AbortController();
   aborted.abort();
   out.preAborted = await model.train(x, { signal: aborted.signal }).then((h) => ({ steps: h.steps, cancelled: h.cancelled }), (e) => ({ code: e.code }));
-  const running = model.train(x, { epochs: 200, batchSize: 16 });
-  await new Promise((r) => setTimeout(r, 50));
+  const running = trainUntilEnded(model);
+  await running.started;
   out.secondTrain = await settle(() => model.train(x));
   out.encodeWhileTraining = await settle(() => model.encode(one));
   // A bad call on another model on the same worker fails alone; the training goes on.
@@ -224,14 +238,14 @@ window.runDisposal = async () => {
 
   const host = new AutoencoderWorkerHost();
   const inWorker = await WorkerAutoencoder.create(config, { backend: 'cpu', worker: host });
-  const workerRun = inWorker.train(x, { epochs: 500, batchSize: 16 });
-  await new Promise((r) => setTimeout(r, 300));
+  const workerRun = trainUntilEnded(inWorker);
+  await workerRun.started;
   host.terminate();
   out.terminatedTrain = await settle(() => workerRun);
   out.terminatedLater = await settle(() => inWorker.encode(one));
   const own = await WorkerAutoencoder.create(config, { backend: 'cpu' });
-  const ownRun = own.train(x, { epochs: 500, batchSize: 16 });
-  await new Promise((r) => setTimeout(r, 300));
+  const ownRun = trainUntilEnded(own);
+  await ownRun.started;
   await own[Symbol.asyncDispose]();
   out.workerDisposedTrain = await settle(() => ownRun);
   out.workerDisposedLater = await settle(() => own.encode(one));
