@@ -214,14 +214,14 @@ impl Autoencoder {
         self.check_images(images)?;
         let net = self.inference_net(images.len());
         let size = self.config.input_size();
-        let mut out = Vec::with_capacity(images.len() * self.config.latent);
+        let mut out = Vec::new();
         for chunk in images.values().chunks(INFER_CHUNK * size) {
             if let Some(codes) = net.encode_on_host(chunk) {
-                out.extend(codes);
+                append(&mut out, codes);
                 continue;
             }
             let x = matrix(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
-            out.extend(read_f32(net.encode(x)).await?); // [n, latent]
+            append(&mut out, read_f32(net.encode(x)).await?); // [n, latent]
         }
         Ok(out)
     }
@@ -242,15 +242,15 @@ impl Autoencoder {
             )));
         }
         let net = self.inference_net(codes.len() / latent);
-        let mut out = Vec::with_capacity(codes.len() / latent * self.config.input_size());
+        let mut out = Vec::new();
         for chunk in codes.chunks(INFER_CHUNK * latent) {
             if let Some(mut images) = net.decode_logits_on_host(chunk) {
                 sigmoid_in_place(&mut images);
-                out.extend(images);
+                append(&mut out, images);
                 continue;
             }
             let z = matrix(chunk.to_vec(), chunk.len() / latent, latent, &self.device); // [n, latent]
-            out.extend(self.read_decoded(&net, z).await?); // [n, input]
+            append(&mut out, self.read_decoded(&net, z).await?); // [n, input]
         }
         Ok(out)
     }
@@ -260,14 +260,14 @@ impl Autoencoder {
         self.check_images(images)?;
         let net = self.inference_net(images.len());
         let size = self.config.input_size();
-        let mut out = Vec::with_capacity(images.values().len());
+        let mut out = Vec::new();
         for chunk in images.values().chunks(INFER_CHUNK * size) {
             if let Some(images) = reconstruct_on_host(&net, chunk) {
-                out.extend(images);
+                append(&mut out, images);
                 continue;
             }
             let x = matrix(chunk.to_vec(), chunk.len() / size, size, &self.device); // [n, input]
-            out.extend(self.read_decoded(&net, net.encode(x)).await?); // [n, input]
+            append(&mut out, self.read_decoded(&net, net.encode(x)).await?); // [n, input]
         }
         Ok(out)
     }
@@ -347,14 +347,14 @@ impl Autoencoder {
         corrupt::apply_mask(&mut hidden, images.shape(), mask, 1.0)?;
         let net = self.inference_net(images.len());
         let size = self.config.input_size();
-        let mut out = Vec::with_capacity(known.len());
+        let mut out = Vec::new();
         // Every iteration stays on the device; one readback per chunk of rows at the end.
         for (known, hidden) in known
             .chunks(INFER_CHUNK * size)
             .zip(hidden.chunks(INFER_CHUNK * size))
         {
             if let Some(filled) = inpaint_on_host(&net, known, hidden, iterations) {
-                out.extend(filled);
+                append(&mut out, filled);
                 continue;
             }
             let rows = known.len() / size;
@@ -367,7 +367,7 @@ impl Autoencoder {
                 // Exact: a known pixel is x * 1 + filled * 0.
                 current = kept.clone() + filled * hidden.clone();
             }
-            out.extend(read_f32(current).await?);
+            append(&mut out, read_f32(current).await?);
         }
         Ok(out)
     }
@@ -404,6 +404,16 @@ impl Autoencoder {
             .flat_map(|i| interpolate_codes(za, zb, i as f32 / (steps - 1) as f32, spherical))
             .collect();
         self.decode(&codes).await
+    }
+}
+
+/// `chunk`'s values after `out`'s: moved, not copied, when it is the first, so a call of one
+/// chunk (up to `INFER_CHUNK` rows, the usual case) returns its output as it was computed.
+fn append(out: &mut Vec<f32>, chunk: Vec<f32>) {
+    if out.is_empty() {
+        *out = chunk;
+    } else {
+        out.extend(chunk);
     }
 }
 
