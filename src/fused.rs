@@ -74,7 +74,8 @@ pub struct FusedAdam {
     epsilon: f32,
     /// L2 penalty added to the gradient (burn's `WeightDecay`), if any.
     weight_decay: Option<f32>,
-    burns: Adam,
+    /// burn's Adam with the same hyperparameters, for parameters off the CPU.
+    fallback: Adam,
 }
 
 impl FusedAdam {
@@ -91,7 +92,7 @@ impl FusedAdam {
             beta_2,
             epsilon,
             weight_decay,
-            burns: config.build(),
+            fallback: config.build(),
         }
     }
 
@@ -180,7 +181,7 @@ impl Optimizer for FusedAdam {
     ) -> (Tensor<D>, Option<Self::State<D>>) {
         match self.host_step(lr, &tensor, &grad, state.as_ref()) {
             Some((tensor, state)) => (tensor, Some(state)),
-            None => self.burns.step(lr, tensor, grad, state),
+            None => self.fallback.step(lr, tensor, grad, state),
         }
     }
 

@@ -3,9 +3,10 @@
 //! of them reaches into another.
 //!
 //! Every readback is `into_data_async`, natively too: on WebGPU a synchronous read panics, and one
-//! code path for every backend is the one that gets tested. The one exception is
-//! `read_f32_on_flex`, for the host matrix kernel inside a (synchronous) forward pass: it reads
-//! only tensors whose data is already in host memory.
+//! code path for every backend is the one that gets tested. The exceptions are `FlexValues` and
+//! `read_f32_on_flex` (a copy through it), for host work inside synchronous code (the host matrix
+//! kernel in a forward pass, `fused`'s loss and optimiser step): they read only Flex tensors,
+//! whose data is already in host memory, and give `None` on any other device.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_autodiff::Autodiff;
