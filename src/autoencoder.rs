@@ -506,9 +506,7 @@ mod tests {
         };
         let ae = Autoencoder::new(config, 2, Device::flex()).unwrap();
         let net = ae.net.valid();
-        let hosted = net
-            .clone()
-            .with_host_weights(Arc::new(net.host_weights().expect("flex weights")));
+        let hosted = net.hosted();
         let mut rng = SeededRng::new(4);
         let rows = 67; // the last tile partial
         let values: Vec<f32> = (0..rows * 784).map(|_| rng.uniform(0.0, 1.0)).collect();

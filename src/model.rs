@@ -453,6 +453,15 @@ impl AutoencoderNet {
         sigmoid(self.decode_logits(code))
     }
 
+    /// This (Flex) net carrying its own weights packed for the host (tests).
+    #[cfg(test)]
+    pub(crate) fn hosted(&self) -> Self {
+        let host = self
+            .host_weights()
+            .expect("a Flex net's weights read at once");
+        self.clone().with_host_weights(Arc::new(host))
+    }
+
     /// The host weights of a dense net; a convolutional one runs its convolutions in burn.
     fn dense_host_weights(&self) -> Option<&HostWeights> {
         self.host.as_deref().filter(|_| !self.is_conv())
@@ -581,9 +590,7 @@ mod tests {
                 ..ModelConfig::default()
             };
             let net = AutoencoderNet::new(&config, 9, &device);
-            let hosted = net
-                .clone()
-                .with_host_weights(Arc::new(net.host_weights().expect("flex weights")));
+            let hosted = net.hosted();
             let codes = hosted
                 .encode_on_host(&x)
                 .expect("a dense net with host weights");
@@ -609,9 +616,7 @@ mod tests {
             ..ModelConfig::default()
         };
         let net = AutoencoderNet::new(&conv, 1, &device);
-        let hosted = net
-            .clone()
-            .with_host_weights(Arc::new(net.host_weights().expect("flex weights")));
+        let hosted = net.hosted();
         assert_eq!(hosted.encode_on_host(&x[..784]), None);
         assert_eq!(hosted.decode_logits_on_host(&[0.0; 4]), None);
     }
