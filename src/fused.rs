@@ -54,7 +54,7 @@ pub fn bce_with_logits_per_row(logits: &Tensor<2>, target: &Tensor<2>) -> Option
     {
         OpsKind::Tracked(prep) => prep.finish(
             RowDerivative {
-                values: derivative.into(),
+                values: Arc::new(derivative), // moved, not copied
                 cols,
             },
             losses,
@@ -197,7 +197,7 @@ struct BceRows;
 /// d(row sum)/dz for every value, `[rows, cols]`: `sigmoid(z) - t`, computed by the forward pass.
 #[derive(Clone)]
 struct RowDerivative {
-    values: Arc<[f32]>,
+    values: Arc<Vec<f32>>,
     cols: usize,
 }
 
