@@ -434,6 +434,9 @@ fn inpaint_on_host(
     hidden: &[f32],
     iterations: usize,
 ) -> Option<Vec<f32>> {
+    if !net.has_host_pass() {
+        return None;
+    }
     let kept: Vec<f32> = known
         .iter()
         .zip(hidden)

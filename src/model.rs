@@ -467,6 +467,11 @@ impl AutoencoderNet {
         self.host.as_deref().filter(|_| !self.is_conv())
     }
 
+    /// Whether `encode_on_host` and `decode_logits_on_host` run (a dense net with host weights).
+    pub fn has_host_pass(&self) -> bool {
+        self.dense_host_weights().is_some()
+    }
+
     /// `encode` run wholly on the host, for a dense net carrying host weights (`None` for any
     /// other): `[rows, input]` flattened `-> [rows, latent]` flattened. The same arithmetic as
     /// `encode` with the host kernel on every layer, without a tensor between layers (their
@@ -607,6 +612,7 @@ mod tests {
                 None,
                 "no host weights, no host pass"
             );
+            assert!(hosted.has_host_pass() && !net.has_host_pass());
         }
         let conv = ModelConfig {
             architecture: Architecture::Conv,
@@ -617,6 +623,7 @@ mod tests {
         };
         let net = AutoencoderNet::new(&conv, 1, &device);
         let hosted = net.hosted();
+        assert!(!hosted.has_host_pass());
         assert_eq!(hosted.encode_on_host(&x[..784]), None);
         assert_eq!(hosted.decode_logits_on_host(&[0.0; 4]), None);
     }
