@@ -26,7 +26,7 @@ use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn_flex::Flex;
 
-use crate::tensor::{FlexValues, exp_non_positive};
+use crate::tensor::{FlexValues, exp_non_positive, sigmoid_given};
 
 /// Per-image binary cross-entropy with logits, summed over each row: `[batch, input]` logits
 /// and targets in [0, 1] -> `[batch]`, with `max(z, 0) - z t + ln(1 + e^-|z|)` per value. The
@@ -243,9 +243,7 @@ fn bce_rows(z: &[f32], t: &[f32], cols: usize, derivative: bool) -> (Vec<f32>, V
         for (((l, d), &z), &t) in per_value.iter_mut().zip(&mut derivatives).zip(z).zip(t) {
             let e = exp_non_positive(-z.abs());
             *l = loss(z, t, e);
-            // The stable sigmoid, both branches computed and one selected without a jump.
-            let s = 1.0 / (1.0 + e);
-            *d = if z >= 0.0 { s } else { e * s } - t;
+            *d = sigmoid_given(z, e) - t;
         }
     } else {
         for ((l, &z), &t) in per_value.iter_mut().zip(z).zip(t) {

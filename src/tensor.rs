@@ -75,12 +75,16 @@ impl FlexValues {
 /// 784-256-20 VAE.
 pub fn sigmoid_in_place(values: &mut [f32]) {
     for v in values.iter_mut() {
-        let x = *v;
-        // e^-|x| in (0, 1], then both branches of the stable form, selected without a jump.
-        let e = exp_non_positive(-x.abs());
-        let s = 1.0 / (1.0 + e);
-        *v = if x >= 0.0 { s } else { e * s };
+        *v = sigmoid_given(*v, exp_non_positive(-v.abs()));
     }
+}
+
+/// The sigmoid of `x` given `e` = e^-|x| (in (0, 1]), for a caller that has `e` already (the
+/// fused BCE loss needs it too): both branches of the stable form, selected without a jump.
+#[inline(always)]
+pub(crate) fn sigmoid_given(x: f32, e: f32) -> f32 {
+    let s = 1.0 / (1.0 + e);
+    if x >= 0.0 { s } else { e * s }
 }
 
 /// e^x for x <= 0 (NaN stays NaN): 2^n e^r with n = round(x / ln 2), |r| <= ln 2 / 2, and e^r
