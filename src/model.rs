@@ -18,7 +18,7 @@ use burn::tensor::{Device, Shape, Tensor, TensorData};
 use crate::config::{Kind, ModelConfig};
 use crate::matmul::{HOST_MIN_ROWS, PackedAffine};
 use crate::rng::SeededRng;
-use crate::tensor::{matrix, read_f32_on_flex, sigmoid_in_place};
+use crate::tensor::{FlexValues, matrix, sigmoid_in_place};
 
 const KERNEL: usize = 4;
 
@@ -164,10 +164,10 @@ fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor
     if let Some(packed) = packed
         && rows >= HOST_MIN_ROWS
         && !device.is_autodiff()
-        && let Some(values) = read_f32_on_flex(x.clone())
+        && let Some(values) = FlexValues::of(&x)
     {
         let [_, n] = layer.weight.dims();
-        return matrix(packed.affine(&values), rows, n, &device); // [rows, n]
+        return matrix(packed.affine(values.as_slice()), rows, n, &device); // [rows, n]
     }
     layer.forward(x)
 }
@@ -188,17 +188,19 @@ fn host_chain(layers: &[PackedAffine], x: &[f32], relu_last: bool) -> Vec<f32> {
     (1..layers.len()).fold(first, |h, i| layer(i, &h))
 }
 
+/// `layer` packed for the host kernel, its weights read in place.
 fn pack(layer: &Linear) -> Option<PackedAffine> {
     let [k, n] = layer.weight.dims();
     let bias = match &layer.bias {
-        Some(bias) => Some(read_f32_on_flex(bias.val())?),
+        Some(bias) => Some(FlexValues::of(&bias.val())?),
         None => None,
     };
+    let weight = FlexValues::of(&layer.weight.val())?;
     Some(PackedAffine::new(
-        &read_f32_on_flex(layer.weight.val())?,
+        weight.as_slice(),
         k,
         n,
-        bias.as_deref(),
+        bias.as_ref().map(FlexValues::as_slice),
     ))
 }
 
@@ -519,6 +521,7 @@ impl AutoencoderNet {
 mod tests {
     use super::*;
     use crate::config::{Architecture, Kind, ModelConfig};
+    use crate::tensor::read_f32_on_flex;
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         read_f32_on_flex(t).expect("a Flex f32 tensor")
