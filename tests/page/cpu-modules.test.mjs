@@ -2,7 +2,7 @@
 // `autoencoders_relaxed_bg.wasm` (its matrix kernel fuses multiply and add); an engine that does
 // not gets `autoencoders_bg.wasm`; and a bundle that lacks the relaxed file falls back to the
 // plain one. Each runs the pretrained VAE on real MNIST digits, and they agree: with each other,
-// and, in each module, the host matrix kernel (batches of 64 rows and more) with burn's (one
+// and, in each module, the host pass (batches of 4 rows and more) with burn's (one
 // image at a time), also after training has changed the weights it had packed. `initSync`
 // starts the plain build by hand, and then that is the one models use.
 import { test, before } from 'node:test';
