@@ -286,13 +286,12 @@ mod tests {
     use super::*;
     use crate::rng::SeededRng;
     use crate::tensor::{matrix, read_f32_on_flex};
-    use burn::tensor::activation::relu;
 
-    /// burn's composite form, as `objective` computes it off the CPU.
+    /// burn's composite form, as `objective` computes it off the CPU, summed per row.
     fn composite(logits: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
-        let per_value =
-            relu(logits.clone()) - logits.clone() * target + logits.abs().neg().exp().log1p();
-        per_value.sum_dim(1).squeeze_dim(1)
+        crate::objective::bce_with_logits(logits, target)
+            .sum_dim(1)
+            .squeeze_dim(1)
     }
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {

@@ -59,7 +59,7 @@ pub fn reconstruction_per_image(
 }
 
 /// BCE with logits per value, stable for any z: `max(z, 0) - z t + ln(1 + e^-|z|)`, `[batch, input]`.
-fn bce_with_logits(logits: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
+pub(crate) fn bce_with_logits(logits: Tensor<2>, target: Tensor<2>) -> Tensor<2> {
     relu(logits.clone()) - logits.clone() * target + logits.abs().neg().exp().log1p()
 }
 
