@@ -9,6 +9,8 @@ pub mod codes;
 pub mod config;
 pub mod corrupt;
 pub mod data;
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+pub mod device_matmul;
 pub mod error;
 pub mod fused;
 #[cfg(all(feature = "learner", not(target_arch = "wasm32")))]

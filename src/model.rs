@@ -169,6 +169,18 @@ fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor
         let [_, n] = layer.weight.dims();
         return matrix(packed.affine(values.as_slice()), rows, n, &device); // [rows, n]
     }
+    // On WebGPU, the product by this crate's kernels (burn's ran at a tenth of their speed on a
+    // software adapter: src/device_matmul.rs).
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+    let x = match crate::device_matmul::product(x, layer.weight.val()) {
+        Ok(product) => {
+            return match &layer.bias {
+                Some(bias) => product + bias.val().unsqueeze_dim(0), // [rows, n]
+                None => product,
+            };
+        }
+        Err((x, _)) => x,
+    };
     layer.forward(x)
 }
 

@@ -1,0 +1,383 @@
+//! Matrix products of the dense layers on WebGPU, by three WGSL kernels of this crate instead of
+//! burn's matmul.
+//!
+//! Why: without autotuning (off, see Cargo.toml), burn's fused matmul first tries a
+//! cooperative-matrix kernel that WebGPU refuses and then runs cubek's `SimpleUnit` kernel, with
+//! the elementwise work around it unfused. On Chromium's software adapter (SwiftShader) that
+//! kernel ran a VAE step's products at about 0.16 GFLOP/s: 95% of a batch-128 step was two
+//! blocks of shader code, and a step grew linearly with the batch (3 s at 128, 12.5 s at 512).
+//! The kernels here, each thread holding a 4x4 block of the product in registers and reading
+//! `vec4`s, ran the same shapes at 1.1-1.4 GFLOP/s there.
+//!
+//! One kernel per operand layout, so that the backward pass reads its transposed operands in
+//! place: `c = a b` (forward), `c = a bᵀ` (the input's gradient, `dy wᵀ`) and `c = aᵀ b` (the
+//! weight's gradient, `xᵀ dy`). A product whose shapes a kernel cannot take (a width not a
+//! multiple of four where it reads `vec4`s, more than two dimensions) goes to burn's matmul.
+//!
+//! The operation is a burn backend extension: lazy under burn's fusion like any other operation,
+//! and with a backward pass of its own under autodiff (two more products of this kind).
+
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, DispatchDevice, backend_extension};
+use burn::tensor::{Device, Tensor};
+use burn_autodiff::Autodiff;
+use burn_autodiff::NodeId;
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops, OpsKind, binary};
+use burn_cubecl::CubeBackend;
+use burn_cubecl::cubecl::ir::UIntKind;
+use burn_cubecl::cubecl::ir::metadata::Info;
+use burn_cubecl::cubecl::prelude::*;
+use burn_cubecl::cubecl::server::KernelArguments;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use burn_cubecl::tensor::CubeTensor;
+use burn_std::{DType, Shape};
+
+/// Which operands a product reads transposed: `c = op(a) op(b)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// `c[m, n] = a[m, k] b[k, n]`.
+    Plain,
+    /// `c[m, n] = a[m, k] b[n, k]ᵀ`.
+    RightTransposed,
+    /// `c[m, n] = a[k, m]ᵀ b[k, n]`.
+    LeftTransposed,
+}
+
+impl Layout {
+    /// `[m, k, n]` of the product of `a` and `b` (each `[rows, cols]` as stored).
+    fn dims(self, a: &Shape, b: &Shape) -> [usize; 3] {
+        match self {
+            Layout::Plain => [a[0], a[1], b[1]],
+            Layout::RightTransposed => [a[0], a[1], b[0]],
+            Layout::LeftTransposed => [a[1], a[0], b[1]],
+        }
+    }
+
+    /// Whether this crate's kernel takes `[m, k, n]`: the widths it reads as `vec4`s are
+    /// multiples of four, and nothing is empty.
+    fn fits(self, [m, k, n]: [usize; 3]) -> bool {
+        let fours = match self {
+            Layout::Plain => n % 4 == 0,
+            Layout::RightTransposed => n % 4 == 0 && k % 4 == 0,
+            Layout::LeftTransposed => n % 4 == 0 && m % 4 == 0,
+        };
+        fours && m > 0 && k > 0 && n > 0 && [m, k, n].iter().all(|&d| d <= u32::MAX as usize)
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn of(code: u8) -> Layout {
+        match code {
+            0 => Layout::Plain,
+            1 => Layout::RightTransposed,
+            _ => Layout::LeftTransposed,
+        }
+    }
+}
+
+/// Output of a product as fusion sees it before running it: `[m, n]`, `a`'s element type.
+fn product_spec(
+    a: &burn::backend::fusion::custom::TensorSpec,
+    b: &burn::backend::fusion::custom::TensorSpec,
+    layout: &u8,
+) -> burn::backend::fusion::custom::TensorSpec {
+    let [m, _, n] = Layout::of(*layout).dims(&a.shape, &b.shape);
+    burn::backend::fusion::custom::TensorSpec::new(Shape::new([m, n]), a.dtype)
+}
+
+/// The product as a backend operation. `layout` is a [`Layout`]'s code (the extension macro
+/// passes plain integers to fusion).
+#[backend_extension(Cube, Fusion, Autodiff)]
+pub trait DeviceMatmul: Backend {
+    #[fusion(meta = product_spec)]
+    fn device_matmul(a: FloatTensor<Self>, b: FloatTensor<Self>, layout: u8) -> FloatTensor<Self>;
+}
+
+impl DeviceMatmul for CubeBackend {
+    fn device_matmul(a: CubeTensor, b: CubeTensor, layout: u8) -> CubeTensor {
+        let layout = Layout::of(layout);
+        let dims = layout.dims(a.meta.shape(), b.meta.shape());
+        let plain = a.meta.num_dims() == 2 && b.meta.num_dims() == 2 && a.dtype == DType::F32;
+        if plain && b.dtype == DType::F32 && layout.fits(dims) {
+            return launch(layout, into_contiguous(a), into_contiguous(b), dims);
+        }
+        // burn's matmul on transposed views.
+        let a = match layout {
+            Layout::LeftTransposed => Self::float_transpose(a),
+            _ => a,
+        };
+        let b = match layout {
+            Layout::RightTransposed => Self::float_transpose(b),
+            _ => b,
+        };
+        Self::float_matmul(a, b)
+    }
+}
+
+/// The backward pass of `c = a b`: `da = dc bᵀ`, `db = aᵀ dc`, both by [`DeviceMatmul`].
+#[derive(Debug)]
+struct ProductBackward;
+
+impl<B: Backend + DeviceMatmul> Backward<B, 2> for ProductBackward {
+    type State = (Option<NodeId>, Option<NodeId>);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let (a, b) = ops.state;
+        let a = a.map(|a| checkpointer.retrieve_node_output::<FloatTensor<B>>(a));
+        let b = b.map(|b| checkpointer.retrieve_node_output::<FloatTensor<B>>(b));
+        binary::<B, _, _>(
+            ops.parents,
+            ops.node,
+            grads,
+            |grad| {
+                B::device_matmul(
+                    grad,
+                    b.expect("b kept for a's gradient"),
+                    Layout::RightTransposed.code(),
+                )
+            },
+            |grad| {
+                B::device_matmul(
+                    a.expect("a kept for b's gradient"),
+                    grad,
+                    Layout::LeftTransposed.code(),
+                )
+            },
+        );
+    }
+}
+
+impl<B: Backend + DeviceMatmul, C: CheckpointStrategy> DeviceMatmul for Autodiff<B, C> {
+    fn device_matmul(a: FloatTensor<Self>, b: FloatTensor<Self>, layout: u8) -> FloatTensor<Self> {
+        // Only plain products are recorded (the model's forward pass makes no other); the
+        // transposed ones are what the backward pass computes, untracked.
+        debug_assert_eq!(
+            Layout::of(layout),
+            Layout::Plain,
+            "a tracked product is a plain one"
+        );
+        let (a_tracked, b_tracked) = (a.is_tracked(), b.is_tracked());
+        match ProductBackward
+            .prepare::<C>([a.node(), b.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                // Each operand is kept only if the other's gradient needs it.
+                let a_state = b_tracked.then(|| prep.checkpoint(&a));
+                let b_state = a_tracked.then(|| prep.checkpoint(&b));
+                prep.finish(
+                    (a_state, b_state),
+                    B::device_matmul(a.into_primitive(), b.into_primitive(), layout),
+                )
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::device_matmul(
+                a.into_primitive(),
+                b.into_primitive(),
+                layout,
+            )),
+        }
+    }
+}
+
+/// `x @ w`, `[rows, k] @ [k, n] -> [rows, n]`, by this crate's kernels when `x` is on a cubecl
+/// (WebGPU) device; `None` on any other device, for the caller to use burn's matmul.
+pub fn product(x: Tensor<2>, w: Tensor<2>) -> Result<Tensor<2>, (Tensor<2>, Tensor<2>)> {
+    if !on_cube(&x.device()) {
+        return Err((x, w));
+    }
+    let c = <burn::backend::Dispatch as DeviceMatmul>::device_matmul(
+        x.into_dispatch(),
+        w.into_dispatch(),
+        Layout::Plain.code(),
+    );
+    Ok(Tensor::from_dispatch(c))
+}
+
+fn on_cube(device: &Device) -> bool {
+    matches!(
+        device.clone().inner().as_dispatch(),
+        DispatchDevice::Cube(_)
+    )
+}
+
+/// Runs the kernel for `layout` on contiguous `a` and `b`; `[m, k, n]` fit it.
+fn launch(layout: Layout, a: CubeTensor, b: CubeTensor, [m, k, n]: [usize; 3]) -> CubeTensor {
+    let client = a.client.clone();
+    let c = empty_device_contiguous_dtype(
+        client.clone(),
+        a.device.clone(),
+        Shape::new([m, n]),
+        DType::F32,
+    );
+    let dims = [m as u32, k as u32, n as u32, 0];
+    let dims = client.create_from_slice(bytemuck_u32(&dims));
+    // One thread per 4x4 block of c: ceil(m / 4) row blocks by n / 4 column blocks.
+    let threads = m.div_ceil(4) * (n / 4);
+    let groups = threads.div_ceil(WORKGROUP as usize) as u32;
+    // WebGPU caps one dispatch dimension at 65,535 workgroups: fold the rest into y.
+    let (x, y) = if groups <= 65_535 {
+        (groups, 1)
+    } else {
+        (65_535, groups.div_ceil(65_535))
+    };
+    client.launch(
+        Box::new(ProductKernel { layout }),
+        CubeCount::Static(x, y, 1),
+        KernelArguments::new()
+            .with_buffer(a.handle.binding())
+            .with_buffer(b.handle.binding())
+            .with_buffer(c.handle.clone().binding())
+            .with_buffer(dims.binding()),
+    );
+    c
+}
+
+fn bytemuck_u32(values: &[u32; 4]) -> &[u8] {
+    // SAFETY: a [u32; 4] is 16 initialised bytes with no padding, and u8 has no alignment.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), 16) }
+}
+
+const WORKGROUP: u32 = 64;
+
+/// One of the three WGSL kernels, by layout.
+struct ProductKernel {
+    layout: Layout,
+}
+
+impl KernelMetadata for ProductKernel {
+    fn id(&self) -> KernelId {
+        KernelId::new::<Self>().info(self.layout)
+    }
+
+    fn address_type(&self) -> ElemType {
+        ElemType::UInt(UIntKind::U32)
+    }
+}
+
+impl CubeKernel for ProductKernel {
+    fn define(&self) -> KernelDefinition {
+        // A source kernel has no IR: the definition only keys the compilation cache.
+        let settings = KernelSettings::new(
+            CubeDim::new_1d(WORKGROUP).0,
+            ExecutionMode::Checked,
+            AddressType::U32,
+        );
+        KernelDefinition {
+            body: Scope::root(settings.clone()),
+            settings,
+            info: Info::default(),
+        }
+    }
+
+    fn source(&self) -> Option<PrecompiledSource> {
+        let body = match self.layout {
+            Layout::Plain => PLAIN,
+            Layout::RightTransposed => RIGHT_TRANSPOSED,
+            Layout::LeftTransposed => LEFT_TRANSPOSED,
+        };
+        let a = match self.layout {
+            Layout::Plain => "f32",
+            _ => "vec4<f32>",
+        };
+        Some(PrecompiledSource {
+            source: format!("{}{body}", HEAD.replace("{a}", a)),
+            entrypoint_name: "main".to_string(),
+            lang: "wgsl",
+        })
+    }
+}
+
+/// Bindings of every kernel: `a`, `b` and `c` row-major, and `[m, k, n, _]`.
+const HEAD: &str = "
+@group(0) @binding(0) var<storage, read> a: array<{a}>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> dims: array<u32, 4>;
+
+// The thread's index over a dispatch folded into x and y (65,535 workgroups at most per side).
+fn thread_index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return id.y * groups.x * 64u + id.x;
+}
+";
+
+/// `c[m, n] = a[m, k] b[k, n]`: a thread holds rows `row..row + 4` by columns `4 col..4 col + 4`.
+/// Rows past `m` (the last block) read row `m - 1` and are not written.
+const PLAIN: &str = "
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let rows = dims[0]; let depth = dims[1]; let quads = dims[2] / 4u;
+  let t = thread_index(id, groups);
+  let col = t % quads; let row = (t / quads) * 4u;
+  if (row >= rows) { return; }
+  let r1 = min(row + 1u, rows - 1u); let r2 = min(row + 2u, rows - 1u); let r3 = min(row + 3u, rows - 1u);
+  var c0 = vec4<f32>(0.0); var c1 = vec4<f32>(0.0); var c2 = vec4<f32>(0.0); var c3 = vec4<f32>(0.0);
+  for (var k = 0u; k < depth; k++) {
+    let bv = b[k * quads + col];
+    c0 += a[row * depth + k] * bv; c1 += a[r1 * depth + k] * bv;
+    c2 += a[r2 * depth + k] * bv; c3 += a[r3 * depth + k] * bv;
+  }
+  c[row * quads + col] = c0;
+  if (row + 1u < rows) { c[r1 * quads + col] = c1; }
+  if (row + 2u < rows) { c[r2 * quads + col] = c2; }
+  if (row + 3u < rows) { c[r3 * quads + col] = c3; }
+}
+";
+
+/// `c[m, n] = a[m, k] b[n, k]ᵀ`, `k` a multiple of four: both operands read as `vec4`s along `k`.
+const RIGHT_TRANSPOSED: &str = "
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let rows = dims[0]; let steps = dims[1] / 4u; let quads = dims[2] / 4u;
+  let t = thread_index(id, groups);
+  let col = t % quads; let row = (t / quads) * 4u;
+  if (row >= rows) { return; }
+  let r1 = min(row + 1u, rows - 1u); let r2 = min(row + 2u, rows - 1u); let r3 = min(row + 3u, rows - 1u);
+  let n0 = col * 4u;
+  var c0 = vec4<f32>(0.0); var c1 = vec4<f32>(0.0); var c2 = vec4<f32>(0.0); var c3 = vec4<f32>(0.0);
+  for (var k = 0u; k < steps; k++) {
+    let b0 = b[n0 * steps + k]; let b1 = b[(n0 + 1u) * steps + k];
+    let b2 = b[(n0 + 2u) * steps + k]; let b3 = b[(n0 + 3u) * steps + k];
+    let a0 = a[row * steps + k]; let a1 = a[r1 * steps + k]; let a2 = a[r2 * steps + k]; let a3 = a[r3 * steps + k];
+    c0 += vec4<f32>(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
+    c1 += vec4<f32>(dot(a1, b0), dot(a1, b1), dot(a1, b2), dot(a1, b3));
+    c2 += vec4<f32>(dot(a2, b0), dot(a2, b1), dot(a2, b2), dot(a2, b3));
+    c3 += vec4<f32>(dot(a3, b0), dot(a3, b1), dot(a3, b2), dot(a3, b3));
+  }
+  c[row * quads + col] = c0;
+  if (row + 1u < rows) { c[r1 * quads + col] = c1; }
+  if (row + 2u < rows) { c[r2 * quads + col] = c2; }
+  if (row + 3u < rows) { c[r3 * quads + col] = c3; }
+}
+";
+
+/// `c[m, n] = a[k, m]ᵀ b[k, n]`, `m` a multiple of four: `a` read as `vec4`s along `m`.
+const LEFT_TRANSPOSED: &str = "
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row_quads = dims[0] / 4u; let depth = dims[1]; let quads = dims[2] / 4u;
+  let t = thread_index(id, groups);
+  let col = t % quads; let rq = t / quads;
+  if (rq >= row_quads) { return; }
+  var c0 = vec4<f32>(0.0); var c1 = vec4<f32>(0.0); var c2 = vec4<f32>(0.0); var c3 = vec4<f32>(0.0);
+  for (var k = 0u; k < depth; k++) {
+    let av = a[k * row_quads + rq]; let bv = b[k * quads + col];
+    c0 += av.x * bv; c1 += av.y * bv; c2 += av.z * bv; c3 += av.w * bv;
+  }
+  let row = rq * 4u;
+  c[row * quads + col] = c0; c[(row + 1u) * quads + col] = c1;
+  c[(row + 2u) * quads + col] = c2; c[(row + 3u) * quads + col] = c3;
+}
+";
