@@ -287,6 +287,71 @@ async fn webgpu_and_cpu_agree_step_by_step() {
     }
 }
 
+/// The dense layers' products on WebGPU (src/device_matmul.rs, this crate's WGSL kernels) against
+/// burn's matmul on the same device, forward and through autodiff: the plain product's backward
+/// pass runs the two transposed kernels. Rows that are not a multiple of four, a dispatch of
+/// several thousand workgroups, and shapes the kernels do not take (widths not a multiple of
+/// four: burn's matmul then) all agree.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn webgpu_products_match_burns_matmul_forward_and_backward() {
+    use autoencoders::device_matmul::product;
+    use burn::tensor::{Tensor, TensorData};
+
+    async fn values(t: Tensor<2>) -> Vec<f32> {
+        let data = t.into_data_async().await.expect("a readable tensor");
+        data.try_into_vec::<f32>().expect("f32 values")
+    }
+    fn filled(len: usize, phase: f32) -> Vec<f32> {
+        (0..len).map(|i| (i as f32 * 0.37 + phase).sin()).collect()
+    }
+    let device = autoencoders::web::webgpu_device()
+        .await
+        .unwrap_or_else(|e| panic!("WebGPU: {e:?}"))
+        .autodiff();
+    for [m, k, n] in [
+        [7, 5, 8],
+        [128, 784, 400],
+        [2048, 64, 64],
+        [9, 12, 6],
+        [4, 10, 12],
+        [1, 4, 4],
+    ] {
+        let x = TensorData::new(filled(m * k, 0.1), [m, k]);
+        let w = TensorData::new(filled(k * n, 0.7), [k, n]);
+        let r = Tensor::<2>::from_data(TensorData::new(filled(m * n, 0.3), [m, n]), &device);
+        let mut results = Vec::new();
+        for ours in [true, false] {
+            let x = Tensor::<2>::from_data(x.clone(), &device).require_grad();
+            let w = Tensor::<2>::from_data(w.clone(), &device).require_grad();
+            let y = match ours {
+                true => product(x.clone(), w.clone()).unwrap_or_else(|_| panic!("not on WebGPU")),
+                false => x.clone().matmul(w.clone()),
+            };
+            // A weighted sum, so that every entry of y sends a different gradient back.
+            let gradients = (y.clone() * r.clone()).sum().backward();
+            let dx = x.grad(&gradients).expect("x's gradient");
+            let dw = w.grad(&gradients).expect("w's gradient");
+            results.push([values(y.inner()).await, values(dx).await, values(dw).await]);
+        }
+        for (what, (ours, burns)) in ["product", "x's gradient", "w's gradient"]
+            .iter()
+            .zip(results[0].iter().zip(&results[1]))
+        {
+            assert_eq!(ours.len(), burns.len(), "[{m}, {k}] @ [{k}, {n}]: {what}");
+            let worst = ours
+                .iter()
+                .zip(burns)
+                .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst < 1e-5,
+                "[{m}, {k}] @ [{k}, {n}]: {what} differs by {worst}"
+            );
+        }
+    }
+}
+
 #[wasm_bindgen_test]
 async fn webgpu_is_refused_with_no_webgpu_when_unavailable_and_auto_reports_its_choice() {
     // Headless Chromium here has a SwiftShader adapter: 'auto' must not take a software fallback.

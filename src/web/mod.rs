@@ -175,9 +175,11 @@ async fn probe_adapter() -> Option<JsValue> {
     Some(plain.into())
 }
 
-/// The page's (or worker's) WebGPU device, started on first use.
+/// The page's (or worker's) WebGPU device, started on first use. Public for the browser tests,
+/// which run burn on it beside the models (a second start would fail); not a JS export.
 #[cfg(feature = "webgpu")]
-async fn webgpu_device() -> JsResult<Device> {
+pub async fn webgpu_device() -> JsResult<Device> {
+    run_constructors_once(); // a test calls this first
     if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
         return Ok(device);
     }
