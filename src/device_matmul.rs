@@ -39,6 +39,7 @@ use burn_std::{DType, Shape};
 
 /// Which operands a product reads transposed: `c = op(a) op(b)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Layout {
     /// `c[m, n] = a[m, k] b[k, n]`.
     Plain,
@@ -77,7 +78,8 @@ impl Layout {
         match code {
             0 => Layout::Plain,
             1 => Layout::RightTransposed,
-            _ => Layout::LeftTransposed,
+            2 => Layout::LeftTransposed,
+            _ => unreachable!("layout codes come from Layout::code"),
         }
     }
 }
@@ -121,12 +123,15 @@ impl DeviceMatmul for CubeBackend {
     }
 }
 
-/// The backward pass of `c = a b`: `da = dc bᵀ`, `db = aᵀ dc`, both by [`DeviceMatmul`].
+/// The backward pass of `c = op(a) op(b)`, each gradient one more product of this kind:
+/// `c = a b`: `da = dc bᵀ`, `db = aᵀ dc`; `c = a bᵀ`: `da = dc b`, `db = dcᵀ a`;
+/// `c = aᵀ b`: `da = b dcᵀ`, `db = a dc`.
 #[derive(Debug)]
 struct ProductBackward;
 
 impl<B: Backend + DeviceMatmul> Backward<B, 2> for ProductBackward {
-    type State = (Option<NodeId>, Option<NodeId>);
+    /// The operands kept (each only if the other's gradient is wanted) and the layout.
+    type State = (Option<NodeId>, Option<NodeId>, u8);
 
     fn backward(
         self,
@@ -134,26 +139,27 @@ impl<B: Backend + DeviceMatmul> Backward<B, 2> for ProductBackward {
         grads: &mut Gradients,
         checkpointer: &mut Checkpointer,
     ) {
-        let (a, b) = ops.state;
+        let (a, b, layout) = ops.state;
         let a = a.map(|a| checkpointer.retrieve_node_output::<FloatTensor<B>>(a));
         let b = b.map(|b| checkpointer.retrieve_node_output::<FloatTensor<B>>(b));
+        let (a, b) = (
+            || a.expect("a kept for b's gradient"),
+            || b.expect("b kept for a's gradient"),
+        );
+        let product = |x, y, layout: Layout| B::device_matmul(x, y, layout.code());
         binary::<B, _, _>(
             ops.parents,
             ops.node,
             grads,
-            |grad| {
-                B::device_matmul(
-                    grad,
-                    b.expect("b kept for a's gradient"),
-                    Layout::RightTransposed.code(),
-                )
+            |dc| match Layout::of(layout) {
+                Layout::Plain => product(dc, b(), Layout::RightTransposed),
+                Layout::RightTransposed => product(dc, b(), Layout::Plain),
+                Layout::LeftTransposed => product(b(), dc, Layout::RightTransposed),
             },
-            |grad| {
-                B::device_matmul(
-                    a.expect("a kept for b's gradient"),
-                    grad,
-                    Layout::LeftTransposed.code(),
-                )
+            |dc| match Layout::of(layout) {
+                Layout::Plain => product(a(), dc, Layout::LeftTransposed),
+                Layout::RightTransposed => product(dc, a(), Layout::LeftTransposed),
+                Layout::LeftTransposed => product(a(), dc, Layout::Plain),
             },
         );
     }
@@ -161,13 +167,6 @@ impl<B: Backend + DeviceMatmul> Backward<B, 2> for ProductBackward {
 
 impl<B: Backend + DeviceMatmul, C: CheckpointStrategy> DeviceMatmul for Autodiff<B, C> {
     fn device_matmul(a: FloatTensor<Self>, b: FloatTensor<Self>, layout: u8) -> FloatTensor<Self> {
-        // Only plain products are recorded (the model's forward pass makes no other); the
-        // transposed ones are what the backward pass computes, untracked.
-        debug_assert_eq!(
-            Layout::of(layout),
-            Layout::Plain,
-            "a tracked product is a plain one"
-        );
         let (a_tracked, b_tracked) = (a.is_tracked(), b.is_tracked());
         match ProductBackward
             .prepare::<C>([a.node(), b.node()])
@@ -179,7 +178,7 @@ impl<B: Backend + DeviceMatmul, C: CheckpointStrategy> DeviceMatmul for Autodiff
                 let a_state = b_tracked.then(|| prep.checkpoint(&a));
                 let b_state = a_tracked.then(|| prep.checkpoint(&b));
                 prep.finish(
-                    (a_state, b_state),
+                    (a_state, b_state, layout),
                     B::device_matmul(a.into_primitive(), b.into_primitive(), layout),
                 )
             }
@@ -194,16 +193,22 @@ impl<B: Backend + DeviceMatmul, C: CheckpointStrategy> DeviceMatmul for Autodiff
 
 /// `x @ w`, `[rows, k] @ [k, n] -> [rows, n]`, by this crate's kernels when `x` is on a cubecl
 /// (WebGPU) device; `None` on any other device, for the caller to use burn's matmul.
-pub fn product(x: Tensor<2>, w: Tensor<2>) -> Result<Tensor<2>, (Tensor<2>, Tensor<2>)> {
+pub fn product(x: &Tensor<2>, w: &Tensor<2>) -> Option<Tensor<2>> {
+    product_of(x, w, Layout::Plain)
+}
+
+/// `op(x) op(w)` for `layout`, on a cubecl device; `None` elsewhere. For the tests.
+#[doc(hidden)]
+pub fn product_of(x: &Tensor<2>, w: &Tensor<2>, layout: Layout) -> Option<Tensor<2>> {
     if !on_cube(&x.device()) {
-        return Err((x, w));
+        return None;
     }
     let c = <burn::backend::Dispatch as DeviceMatmul>::device_matmul(
-        x.into_dispatch(),
-        w.into_dispatch(),
-        Layout::Plain.code(),
+        x.clone().into_dispatch(),
+        w.clone().into_dispatch(),
+        layout.code(),
     );
-    Ok(Tensor::from_dispatch(c))
+    Some(Tensor::from_dispatch(c))
 }
 
 fn on_cube(device: &Device) -> bool {
@@ -222,8 +227,12 @@ fn launch(layout: Layout, a: CubeTensor, b: CubeTensor, [m, k, n]: [usize; 3]) -
         Shape::new([m, n]),
         DType::F32,
     );
-    let dims = [m as u32, k as u32, n as u32, 0];
-    let dims = client.create_from_slice(bytemuck_u32(&dims));
+    // [m, k, n, 0] as little-endian u32s (WebGPU's byte order).
+    let mut dims = [0u8; 16];
+    for (bytes, d) in dims.chunks_exact_mut(4).zip([m, k, n]) {
+        bytes.copy_from_slice(&(d as u32).to_le_bytes());
+    }
+    let dims = client.create_from_slice(&dims);
     // One thread per 4x4 block of c: ceil(m / 4) row blocks by n / 4 column blocks.
     let threads = m.div_ceil(4) * (n / 4);
     let groups = threads.div_ceil(WORKGROUP as usize) as u32;
@@ -243,11 +252,6 @@ fn launch(layout: Layout, a: CubeTensor, b: CubeTensor, [m, k, n]: [usize; 3]) -
             .with_buffer(dims.binding()),
     );
     c
-}
-
-fn bytemuck_u32(values: &[u32; 4]) -> &[u8] {
-    // SAFETY: a [u32; 4] is 16 initialised bytes with no padding, and u8 has no alignment.
-    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), 16) }
 }
 
 const WORKGROUP: u32 = 64;

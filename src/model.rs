@@ -157,7 +157,8 @@ pub struct HostWeights {
 
 /// `layer`'s affine map `x @ W + b`, `[batch, in] -> [batch, out]`: by the host kernel when the
 /// net carries packed weights (`packed`), the batch has `HOST_MIN_ROWS` rows or more, records no
-/// gradient (not autodiff) and can be read at once (Flex), else by burn.
+/// gradient (not autodiff) and can be read at once (Flex); on WebGPU by this crate's kernels
+/// (`device_matmul`); else by burn.
 fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor<2> {
     let [rows, _] = x.dims();
     let device = x.device();
@@ -172,15 +173,12 @@ fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor
     // On WebGPU, the product by this crate's kernels (burn's ran at a tenth of their speed on a
     // software adapter: src/device_matmul.rs).
     #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
-    let x = match crate::device_matmul::product(x, layer.weight.val()) {
-        Ok(product) => {
-            return match &layer.bias {
-                Some(bias) => product + bias.val().unsqueeze_dim(0), // [rows, n]
-                None => product,
-            };
-        }
-        Err((x, _)) => x,
-    };
+    if let Some(product) = crate::device_matmul::product(&x, &layer.weight.val()) {
+        return match &layer.bias {
+            Some(bias) => product + bias.val().unsqueeze_dim(0), // [rows, n]
+            None => product,
+        };
+    }
     layer.forward(x)
 }
 

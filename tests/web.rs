@@ -288,66 +288,89 @@ async fn webgpu_and_cpu_agree_step_by_step() {
 }
 
 /// The dense layers' products on WebGPU (src/device_matmul.rs, this crate's WGSL kernels) against
-/// burn's matmul on the same device, forward and through autodiff: the plain product's backward
-/// pass runs the two transposed kernels. Rows that are not a multiple of four, a dispatch of
-/// several thousand workgroups, and shapes the kernels do not take (widths not a multiple of
-/// four: burn's matmul then) all agree.
+/// burn's matmul on the same device, forward and through autodiff, for each operand layout
+/// (`a b`, `a bᵀ`, `aᵀ b`; each one's backward pass runs two of the others). Rows that are not a
+/// multiple of four, a dispatch of several thousand workgroups, and shapes the kernels do not
+/// take (widths not a multiple of four: burn's matmul then) all agree.
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn webgpu_products_match_burns_matmul_forward_and_backward() {
-    use autoencoders::device_matmul::product;
+    use autoencoders::device_matmul::{Layout, product, product_of};
     use burn::tensor::{Tensor, TensorData};
 
     async fn values(t: Tensor<2>) -> Vec<f32> {
         let data = t.into_data_async().await.expect("a readable tensor");
         data.try_into_vec::<f32>().expect("f32 values")
     }
-    fn filled(len: usize, phase: f32) -> Vec<f32> {
-        (0..len).map(|i| (i as f32 * 0.37 + phase).sin()).collect()
+    fn filled(shape: [usize; 2], phase: f32) -> TensorData {
+        let values = (0..shape[0] * shape[1]).map(|i| (i as f32 * 0.37 + phase).sin());
+        TensorData::new(values.collect::<Vec<f32>>(), shape)
     }
     let device = autoencoders::web::webgpu_device()
         .await
         .unwrap_or_else(|e| panic!("WebGPU: {e:?}"))
         .autodiff();
-    for [m, k, n] in [
+    let shapes = [
         [7, 5, 8],
         [128, 784, 400],
         [2048, 64, 64],
         [9, 12, 6],
         [4, 10, 12],
         [1, 4, 4],
+    ];
+    for layout in [
+        Layout::Plain,
+        Layout::RightTransposed,
+        Layout::LeftTransposed,
     ] {
-        let x = TensorData::new(filled(m * k, 0.1), [m, k]);
-        let w = TensorData::new(filled(k * n, 0.7), [k, n]);
-        let r = Tensor::<2>::from_data(TensorData::new(filled(m * n, 0.3), [m, n]), &device);
-        let mut results = Vec::new();
-        for ours in [true, false] {
-            let x = Tensor::<2>::from_data(x.clone(), &device).require_grad();
-            let w = Tensor::<2>::from_data(w.clone(), &device).require_grad();
-            let y = match ours {
-                true => product(x.clone(), w.clone()).unwrap_or_else(|_| panic!("not on WebGPU")),
-                false => x.clone().matmul(w.clone()),
+        for [m, k, n] in shapes {
+            // Operands as stored: `a` is [k, m] when read transposed, `b` [n, k].
+            let a_shape = if layout == Layout::LeftTransposed {
+                [k, m]
+            } else {
+                [m, k]
             };
-            // A weighted sum, so that every entry of y sends a different gradient back.
-            let gradients = (y.clone() * r.clone()).sum().backward();
-            let dx = x.grad(&gradients).expect("x's gradient");
-            let dw = w.grad(&gradients).expect("w's gradient");
-            results.push([values(y.inner()).await, values(dx).await, values(dw).await]);
-        }
-        for (what, (ours, burns)) in ["product", "x's gradient", "w's gradient"]
-            .iter()
-            .zip(results[0].iter().zip(&results[1]))
-        {
-            assert_eq!(ours.len(), burns.len(), "[{m}, {k}] @ [{k}, {n}]: {what}");
-            let worst = ours
+            let b_shape = if layout == Layout::RightTransposed {
+                [n, k]
+            } else {
+                [k, n]
+            };
+            let r = Tensor::<2>::from_data(filled([m, n], 0.3), &device);
+            let mut results = Vec::new();
+            for ours in [true, false] {
+                let a = Tensor::<2>::from_data(filled(a_shape, 0.1), &device).require_grad();
+                let b = Tensor::<2>::from_data(filled(b_shape, 0.7), &device).require_grad();
+                let c = match (ours, layout) {
+                    (true, Layout::Plain) => product(&a, &b),
+                    (true, layout) => product_of(&a, &b, layout),
+                    (false, Layout::Plain) => Some(a.clone().matmul(b.clone())),
+                    (false, Layout::RightTransposed) => {
+                        Some(a.clone().matmul(b.clone().transpose()))
+                    }
+                    (false, Layout::LeftTransposed) => {
+                        Some(a.clone().transpose().matmul(b.clone()))
+                    }
+                };
+                let c = c.expect("a WebGPU device");
+                // A weighted sum, so that every entry of c sends a different gradient back.
+                let gradients = (c.clone() * r.clone()).sum().backward();
+                let da = a.grad(&gradients).expect("a's gradient");
+                let db = b.grad(&gradients).expect("b's gradient");
+                results.push([values(c.inner()).await, values(da).await, values(db).await]);
+            }
+            for (what, (ours, burns)) in ["product", "a's gradient", "b's gradient"]
                 .iter()
-                .zip(burns)
-                .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
-                .fold(0.0f32, f32::max);
-            assert!(
-                worst < 1e-5,
-                "[{m}, {k}] @ [{k}, {n}]: {what} differs by {worst}"
-            );
+                .zip(results[0].iter().zip(&results[1]))
+            {
+                let case = format!("{layout:?} [m, k, n] = [{m}, {k}, {n}]: {what}");
+                assert_eq!(ours.len(), burns.len(), "{case}");
+                let worst = ours
+                    .iter()
+                    .zip(burns)
+                    .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
+                    .fold(0.0f32, f32::max);
+                assert!(worst < 1e-5, "{case} differs by {worst}");
+            }
         }
     }
 }
