@@ -315,6 +315,14 @@ const HEAD: &str = "
 fn thread_index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
   return id.y * groups.x * 64u + id.x;
 }
+
+// Writes a thread's block, rows `row..row + 4` by column quad `col`, leaving out rows past `rows`.
+fn store_block(row: u32, rows: u32, col: u32, quads: u32, c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32>) {
+  c[row * quads + col] = c0;
+  if (row + 1u < rows) { c[(row + 1u) * quads + col] = c1; }
+  if (row + 2u < rows) { c[(row + 2u) * quads + col] = c2; }
+  if (row + 3u < rows) { c[(row + 3u) * quads + col] = c3; }
+}
 ";
 
 /// `c[m, n] = a[m, k] b[k, n]`: a thread holds rows `row..row + 4` by columns `4 col..4 col + 4`.
@@ -333,10 +341,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     c0 += a[row * depth + k] * bv; c1 += a[r1 * depth + k] * bv;
     c2 += a[r2 * depth + k] * bv; c3 += a[r3 * depth + k] * bv;
   }
-  c[row * quads + col] = c0;
-  if (row + 1u < rows) { c[r1 * quads + col] = c1; }
-  if (row + 2u < rows) { c[r2 * quads + col] = c2; }
-  if (row + 3u < rows) { c[r3 * quads + col] = c3; }
+  store_block(row, rows, col, quads, c0, c1, c2, c3);
 }
 ";
 
@@ -360,10 +365,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     c2 += vec4<f32>(dot(a2, b0), dot(a2, b1), dot(a2, b2), dot(a2, b3));
     c3 += vec4<f32>(dot(a3, b0), dot(a3, b1), dot(a3, b2), dot(a3, b3));
   }
-  c[row * quads + col] = c0;
-  if (row + 1u < rows) { c[r1 * quads + col] = c1; }
-  if (row + 2u < rows) { c[r2 * quads + col] = c2; }
-  if (row + 3u < rows) { c[r3 * quads + col] = c3; }
+  store_block(row, rows, col, quads, c0, c1, c2, c3);
 }
 ";
 
@@ -380,8 +382,6 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     let av = a[k * row_quads + rq]; let bv = b[k * quads + col];
     c0 += av.x * bv; c1 += av.y * bv; c2 += av.z * bv; c3 += av.w * bv;
   }
-  let row = rq * 4u;
-  c[row * quads + col] = c0; c[(row + 1u) * quads + col] = c1;
-  c[(row + 2u) * quads + col] = c2; c[(row + 3u) * quads + col] = c3;
+  store_block(rq * 4u, row_quads * 4u, col, quads, c0, c1, c2, c3);
 }
 ";
