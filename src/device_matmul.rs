@@ -106,8 +106,10 @@ impl DeviceMatmul for CubeBackend {
     fn device_matmul(a: CubeTensor, b: CubeTensor, layout: u8) -> CubeTensor {
         let layout = Layout::of(layout);
         let dims = layout.dims(a.meta.shape(), b.meta.shape());
-        let plain = a.meta.num_dims() == 2 && b.meta.num_dims() == 2 && a.dtype == DType::F32;
-        if plain && b.dtype == DType::F32 && layout.fits(dims) {
+        let matrices = [&a, &b]
+            .iter()
+            .all(|t| t.meta.num_dims() == 2 && t.dtype == DType::F32);
+        if matrices && layout.fits(dims) {
             return launch(layout, into_contiguous(a), into_contiguous(b), dims);
         }
         // burn's matmul on transposed views.
