@@ -36,6 +36,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use burn_std::{DType, Shape};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Which operands a product reads transposed: `c = op(a) op(b)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -220,6 +221,16 @@ fn on_cube(device: &Device) -> bool {
     )
 }
 
+/// Kernels launched so far (this crate's, not burn's fallbacks), for the tests to tell them apart.
+static LAUNCHES: AtomicUsize = AtomicUsize::new(0);
+
+/// How many products this crate's kernels have run; the browser test checks which shapes take
+/// them.
+#[doc(hidden)]
+pub fn kernel_launches() -> usize {
+    LAUNCHES.load(Ordering::Relaxed)
+}
+
 /// Runs the kernel for `layout` on contiguous `a` and `b`; `[m, k, n]` fit it.
 fn launch(layout: Layout, a: CubeTensor, b: CubeTensor, [m, k, n]: [usize; 3]) -> CubeTensor {
     let client = a.client.clone();
@@ -253,6 +264,7 @@ fn launch(layout: Layout, a: CubeTensor, b: CubeTensor, [m, k, n]: [usize; 3]) -
             .with_buffer(c.handle.clone().binding())
             .with_buffer(dims.binding()),
     );
+    LAUNCHES.fetch_add(1, Ordering::Relaxed);
     c
 }
 

@@ -295,7 +295,7 @@ async fn webgpu_and_cpu_agree_step_by_step() {
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn webgpu_products_match_burns_matmul_forward_and_backward() {
-    use autoencoders::device_matmul::{Layout, product, product_of};
+    use autoencoders::device_matmul::{Layout, kernel_launches, product, product_of};
     use burn::tensor::{Tensor, TensorData};
 
     async fn values(t: Tensor<2>) -> Vec<f32> {
@@ -337,6 +337,7 @@ async fn webgpu_products_match_burns_matmul_forward_and_backward() {
             };
             let r = Tensor::<2>::from_data(filled([m, n], 0.3), &device);
             let mut results = Vec::new();
+            let launched_before = kernel_launches();
             for ours in [true, false] {
                 let a = Tensor::<2>::from_data(filled(a_shape, 0.1), &device).require_grad();
                 let b = Tensor::<2>::from_data(filled(b_shape, 0.7), &device).require_grad();
@@ -357,6 +358,24 @@ async fn webgpu_products_match_burns_matmul_forward_and_backward() {
                 let da = a.grad(&gradients).expect("a's gradient");
                 let db = b.grad(&gradients).expect("b's gradient");
                 results.push([values(c.inner()).await, values(da).await, values(db).await]);
+                if ours {
+                    // The product and both gradients ran on this crate's kernels where every
+                    // width they read as `vec4`s is a multiple of four, and all three on burn's
+                    // for a plain [9, 12] @ [12, 6] (the product and `b`'s gradient have n = 6,
+                    // `a`'s gradient reads along k = 6). Other cases mix the two.
+                    let launched = kernel_launches() - launched_before;
+                    let expected = match [m, k, n] {
+                        [128, 784, 400] | [2048, 64, 64] => Some(3),
+                        [9, 12, 6] if layout == Layout::Plain => Some(0),
+                        _ => None,
+                    };
+                    if let Some(expected) = expected {
+                        assert_eq!(
+                            launched, expected,
+                            "{layout:?} [{m}, {k}, {n}]: kernels run"
+                        );
+                    }
+                }
             }
             for (what, (ours, burns)) in ["product", "a's gradient", "b's gradient"]
                 .iter()
