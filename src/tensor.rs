@@ -3,10 +3,10 @@
 //! of them reaches into another.
 //!
 //! Every readback is `into_data_async`, natively too: on WebGPU a synchronous read panics, and one
-//! code path for every backend is the one that gets tested. The exceptions are `FlexValues` and
-//! `read_f32_on_flex` (a copy through it), for host work inside synchronous code (the host matrix
-//! kernel in a forward pass, `fused`'s loss and optimiser step): they read only Flex tensors,
-//! whose data is already in host memory, and give `None` on any other device.
+//! code path for every backend is the one that gets tested. The exception is `FlexValues`, for
+//! host work inside synchronous code (the host matrix kernel in a forward pass, `fused`'s loss and
+//! optimiser step): it reads only Flex tensors, whose data is already in host memory, and gives
+//! `None` on any other device.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_autodiff::Autodiff;
@@ -29,8 +29,10 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
 
 /// A tensor's values (row-major), read synchronously, if it lives on the Flex CPU backend (with
 /// or without autodiff): its data is in memory, so the read completes at once. `None` on any
-/// other device (where a synchronous read could panic) or for another dtype than `f32`.
-pub fn read_f32_on_flex<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
+/// other device (where a synchronous read could panic) or for another dtype than `f32`. The
+/// tests' copying convenience; the library reads in place through `FlexValues`.
+#[cfg(test)]
+pub(crate) fn read_f32_on_flex<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
     Some(FlexValues::of(&tensor)?.as_slice().to_vec())
 }
 
