@@ -17,6 +17,7 @@
 //! The operation is a burn backend extension: lazy under burn's fusion like any other operation,
 //! and with a backward pass of its own under autodiff (two more products of this kind).
 
+use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, DispatchDevice, backend_extension};
@@ -86,13 +87,9 @@ impl Layout {
 }
 
 /// Output of a product as fusion sees it before running it: `[m, n]`, `a`'s element type.
-fn product_spec(
-    a: &burn::backend::fusion::custom::TensorSpec,
-    b: &burn::backend::fusion::custom::TensorSpec,
-    layout: &u8,
-) -> burn::backend::fusion::custom::TensorSpec {
+fn product_spec(a: &TensorSpec, b: &TensorSpec, layout: &u8) -> TensorSpec {
     let [m, _, n] = Layout::of(*layout).dims(&a.shape, &b.shape);
-    burn::backend::fusion::custom::TensorSpec::new(Shape::new([m, n]), a.dtype)
+    TensorSpec::new(Shape::new([m, n]), a.dtype)
 }
 
 /// The product as a backend operation. `layout` is a [`Layout`]'s code (the extension macro
