@@ -37,6 +37,8 @@ const PROFILES = {
     webgpu: { warm: 1, steps: 3, repeats: 1, inferWarm: 1, inferReps: 2 },
     trainImages: null, // the whole train split
     ttfrLoads: 3,
+    // CPU inference of the package and TF.js wasm alternated in one page (bench.js says why).
+    interleaved: { rounds: 12, reps: 5, warm: 3, steps: 5 },
     memorySteps: [100, 2000],
     brotliQuality: 11,
     rowTimeoutS: 420,
@@ -48,6 +50,7 @@ const PROFILES = {
     webgpu: { warm: 1, steps: 1, repeats: 1, inferWarm: 0, inferReps: 1, networks: ['vae'] },
     trainImages: 256, // see trainingSet in page/bench.js
     ttfrLoads: 1,
+    interleaved: { rounds: 2, reps: 1, warm: 1, steps: 1 },
     memorySteps: [100],
     brotliQuality: 5, // quality 11 would take minutes on the package's wasm
     rowTimeoutS: 120,
@@ -163,6 +166,22 @@ async function measureTtfr(browser, base, loads) {
   };
 }
 
+/** CPU inference of the package and TF.js wasm, alternated in one page: one record per network. */
+async function measureInterleaved(context, base, profile) {
+  const { page, errors } = await openBenchPage(context, base);
+  try {
+    await waitForBench(page);
+    const spec = { networks: Object.keys(NETWORKS), settings: { ...profile.interleaved, trainImages: profile.trainImages }, tfjsScript: `/${TFJS_BUNDLE}` };
+    const result = await withTimeout(page.evaluate((s) => window.bench.interleavedInference(s), spec), profile.rowTimeoutS, 'interleaved inference');
+    return { what: 'reconstruct of the test batch: package cpu (this thread) and TF.js wasm (1 thread), alternated in rounds',
+      engines: result.engines, networks: result.networks, page_errors: errors.length ? errors.slice(0, 10) : undefined };
+  } catch (error) {
+    return { error: [error.message, ...errors].join(' | ') };
+  } finally {
+    await page.close();
+  }
+}
+
 /** The package's memory (wasm linear memory and JS heap) through a long CPU training of the VAE. */
 async function measureMemory(context, base, steps, timeoutS) {
   const { page, errors } = await openBenchPage(context, base);
@@ -243,6 +262,13 @@ async function measureInBrowser(profile) {
       results.rows.push(...rows);
     }
 
+    log('CPU inference, package and TF.js wasm alternated:', profile.interleaved.rounds, 'rounds');
+    results.interleaved = await metered(() => measureInterleaved(context, base, profile));
+    for (const n of Object.values(results.interleaved.networks ?? {})) {
+      log('  ', n.network, n.error ? `ERROR ${n.error}` : `${n.ratio}x (package ${n.package_infer_ms} ms, TF.js ${n.tfjs_infer_ms} ms)`);
+    }
+    if (results.interleaved.error) log('   ERROR', results.interleaved.error);
+
     log('memory: VAE on cpu, steps', profile.memorySteps.join(', '));
     results.memory = await metered(() => measureMemory(context, base, profile.memorySteps, profile.rowTimeoutS));
     return results;
@@ -285,6 +311,7 @@ async function main() {
     rows: results.rows,
     sizes,
     ttfr: results.ttfr,
+    interleaved_inference: results.interleaved,
     memory: results.memory,
   };
   const out = args.out ? resolve(args.out) : join(ROOT, 'reports');
@@ -294,7 +321,9 @@ async function main() {
   log(`wrote ${join(out, 'bench.json')} and ${join(out, 'BENCHMARKS.md')} (${report.kind} run, ${report.duration_s} s)`);
 
   const failures = [...report.rows.filter((r) => r.error).map((r) => `${r.id}/${r.network}`),
-    ...(report.ttfr.error ? ['ttfr'] : []), ...(report.memory.error ? ['memory'] : [])];
+    ...(report.ttfr.error ? ['ttfr'] : []), ...(report.memory.error ? ['memory'] : []),
+    ...(report.interleaved_inference.error ? ['interleaved inference'] : []),
+    ...Object.values(report.interleaved_inference.networks ?? {}).filter((n) => n.error).map((n) => `interleaved inference/${n.network}`)];
   if (failures.length) {
     console.error(`FAILED: ${failures.join(', ')}`);
     process.exitCode = 1;

@@ -51,7 +51,8 @@ const BUSY_SHARE = 0.05;
 /** A warning when other work shared the CPUs during rows: their figures are then lower and uneven. */
 function busyWarning(report) {
   const sections = [...report.rows.map((r) => [`${rowName(r)} ${r.backend}`, r.other_cpu_share]),
-    ['time to first reconstruction', report.ttfr.other_cpu_share], ['the memory run', report.memory.other_cpu_share]];
+    ['time to first reconstruction', report.ttfr.other_cpu_share], ['the memory run', report.memory.other_cpu_share],
+    ['the interleaved inference', report.interleaved_inference?.other_cpu_share]];
   const names = [...new Set(sections.filter(([, share]) => share > BUSY_SHARE).map(([name, share]) => `${name} (${Math.round(share * 100)}%)`))];
   return names.length
     ? `> **The machine was busy**: other processes took CPU time during ${names.join(', ')}; those figures are low. ` +
@@ -110,6 +111,23 @@ function ttfr({ ttfr: t }) {
       `load${t.loads > 1 ? "s" : ""}, ${t.cache}. ${t.network ?? ""}. Model \`${t.model}\`, backend \`cpu\`. The page ` +
       '(`bench/page/ttfr.html`) preloads the package\'s JS and its CPU module and fetches the model while the module compiles.\n',
     table(['done', 'ms since navigation start'], steps.map(([what, ms]) => [what, num(ms)])),
+  ].join('\n');
+}
+
+function interleaved({ interleaved_inference: r, settings }) {
+  if (!r) return '(not measured in this run)';
+  if (r.error) return `**error**: ${r.error}`;
+  const nets = Object.values(r.networks);
+  const first = nets.find((n) => !n.error) ?? {};
+  return [
+    `The package (\`cpu\`, this thread) and TF.js (\`wasm\`, SIMD, 1 thread) in one page, each model trained ${1 + (settings.profile.interleaved?.steps ?? 0)} steps and called ${settings.profile.interleaved?.warm ?? 0} times untimed first; ` +
+      `${first.rounds ?? '?'} rounds, each timing ${first.reps_per_round ?? '?'} \`reconstruct\` calls of ${first.infer_batch ?? '?'} test digits ` +
+      'with one framework and then with the other (the order swapped every round). The ratio is the median over rounds of ' +
+      "TF.js's time ÷ the package's, so both are measured in the same phases of the machine; the rows above ran minutes apart.\n",
+    table(['network', 'package ms', 'TF.js wasm ms', 'package images/s', 'TF.js images/s', 'ratio (median of rounds)', 'rounds\' ratios'],
+      nets.map((n) => n.error ? [n.label, '**error**', n.error, '', '', '', ''] : [n.label, num(n.package_infer_ms), num(n.tfjs_infer_ms),
+        num(n.package_images_per_s), num(n.tfjs_images_per_s), `${n.ratio.toFixed(2)}×`,
+        `${Math.min(...n.round_ratios).toFixed(2)}-${Math.max(...n.round_ratios).toFixed(2)}`])),
   ].join('\n');
 }
 
@@ -237,6 +255,10 @@ export function renderReport(report, extras = { gpu: null, native: null }) {
     '## Ratios (higher is faster for the package)',
     '',
     ratios(report),
+    '## CPU inference, interleaved',
+    '',
+    interleaved(report),
+    '',
     '## Download size',
     '',
     'What a page fetches before its first reconstruction (1 MB = 10^6 bytes):\n',

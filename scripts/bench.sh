@@ -16,13 +16,21 @@ if [[ -n "$SMOKE" ]]; then
   # The dev build that `cargo test --all-targets` made: proves the benchmark runs, measures nothing.
   cargo run --quiet --features cli --example bench_native -- --smoke
 else
-  cargo run --quiet --release --example bench_native
   if ! python3 -c 'import torch, numpy' 2>/dev/null; then
     log "installing PyTorch (CPU use only) for the reference rows"
     python3 -m pip install --quiet torch numpy
   fi
-  log "native: PyTorch CPU, 2 threads (bench/native/torch_cpu.py)"
-  python3 bench/native/torch_cpu.py --threads 2
+  # Alternating rounds, one run of each framework per round, merged into medians
+  # (bench/native/rounds.py says why).
+  cargo build --quiet --release --example bench_native
+  rounds_dir=$(mktemp -d)
+  for round in 1 2 3; do
+    log "native round $round of 3: the core on Flex, then PyTorch CPU with 2 threads"
+    "$CARGO_TARGET_DIR/release/examples/bench_native" --runs 1 --out "$rounds_dir/core-$round.json"
+    python3 bench/native/torch_cpu.py --threads 2 --runs 1 --out "$rounds_dir/torch-$round.json"
+  done
+  python3 bench/native/rounds.py "$rounds_dir"/*.json --out reports/bench-native.json
+  rm -rf "$rounds_dir"
 fi
 
 log "browser: the package beside TF.js (bench/bench.mjs)"

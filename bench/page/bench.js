@@ -140,6 +140,63 @@ async function runRow(spec) {
   return { engine: engine.info, networks };
 }
 
+/**
+ * CPU inference of the package (`cpu`, this thread) and TF.js (`wasm`) alternated in one page:
+ * the rows above run minutes apart, and this machine's speed moves in phases of tens of seconds
+ * (one page's `reconstruct` took about 9 ms for tens of calls, then 14, then 9 again), so a
+ * ratio of two rows can be a ratio of two phases. Here each round times `reps` calls of one
+ * framework and then of the other (the order swapped every round), so both see the same phases;
+ * the figure is the median over rounds of each round's ratio. Each model is first trained for
+ * `steps` steps (the values its products see do not change their cost; this keeps the weights
+ * those of a trained net).
+ */
+async function interleavedInference(spec) {
+  const { split, test } = await data();
+  const train = trainingSet(split, spec.settings.trainImages);
+  const engines = [await packageEngine('Autoencoder', 'cpu'), await tfjsEngine('wasm', train, spec.tfjsScript)];
+  const { rounds, reps, warm, steps } = spec.settings;
+  const networks = {};
+  try {
+    for (const name of spec.networks) {
+      const models = [];
+      try {
+        for (const engine of engines) {
+          const model = await engine.create(name);
+          models.push(model);
+          await model.train(train, { warm: 1, steps });
+          for (let i = 0; i < warm; i++) await model.reconstruct(test);
+        }
+        const times = [[], []];
+        const ratios = [];
+        for (let r = 0; r < rounds; r++) {
+          const order = r % 2 ? [1, 0] : [0, 1];
+          const roundMs = [];
+          for (const k of order) {
+            const { times: t } = await timeCalls(() => models[k].reconstruct(test), { warm: 0, reps });
+            times[k].push(...t);
+            roundMs[k] = median(t);
+          }
+          ratios.push(roundMs[1] / roundMs[0]); // TF.js's time / the package's: > 1 when the package is faster
+        }
+        networks[name] = {
+          network: name, label: NETWORKS[name].label, infer_batch: INFER_BATCH, rounds, reps_per_round: reps,
+          package_infer_ms: round(median(times[0]), 3), tfjs_infer_ms: round(median(times[1]), 3),
+          package_images_per_s: round(perSecond(INFER_BATCH, median(times[0])), 1),
+          tfjs_images_per_s: round(perSecond(INFER_BATCH, median(times[1])), 1),
+          ratio: round(median(ratios), 3), round_ratios: ratios.map((x) => round(x, 3)),
+        };
+      } catch (error) {
+        networks[name] = { network: name, label: NETWORKS[name].label, ...errorRecord(error) };
+      } finally {
+        for (const model of models) await model.dispose();
+      }
+    }
+  } finally {
+    for (const engine of engines) engine.close();
+  }
+  return { engines: engines.map((e) => e.info), networks };
+}
+
 /** What `navigator.gpu` offers this page: the adapter's info and whether it is a software fallback. */
 async function adapterInfo() {
   if (!navigator.gpu) return { navigator_gpu: false };
@@ -213,5 +270,5 @@ const memory = {
   },
 };
 
-window.bench = { runRow, adapterInfo, nestedTimeoutMs, memory };
+window.bench = { runRow, interleavedInference, adapterInfo, nestedTimeoutMs, memory };
 window.benchReady = true;
