@@ -13,10 +13,8 @@ import argparse
 import json
 import re
 import statistics
-import sys
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from torch_cpu import merge_rows  # noqa: E402  (the same replace-by-name write)
+from rows import merge_rows
 
 
 def merged(rounds):

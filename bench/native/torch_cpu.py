@@ -11,7 +11,6 @@ median over runs of the steady samples/s. Inference: encode + decode of 256 test
 Usage: python3 bench/native/torch_cpu.py [--threads 2] [--epochs 3] [--runs 3] [--out reports/bench-native.json]
 """
 import argparse
-import json
 import os
 import statistics
 import time
@@ -20,6 +19,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from rows import merge_rows
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
@@ -112,19 +113,6 @@ def infer_rate(model, test):
         model.reconstruct(x)
         times.append(time.perf_counter() - start)
     return 256 / statistics.median(times)
-
-
-def merge_rows(path, rows):
-    try:
-        with open(path) as f:
-            old = json.load(f)
-    except (OSError, ValueError):
-        old = []
-    names = {r["name"] for r in rows}
-    with open(path, "w") as f:
-        json.dump([r for r in old if r["name"] not in names] + rows, f, indent=2)
-        f.write("\n")
-    print("wrote", path)
 
 
 def main():
