@@ -142,13 +142,13 @@ async function runRow(spec) {
 
 /**
  * CPU inference of the package (`cpu`, this thread) and TF.js (`wasm`) alternated in one page:
- * the rows above run minutes apart, and this machine's speed moves in phases of tens of seconds
- * (one page's `reconstruct` took about 9 ms for tens of calls, then 14, then 9 again), so a
- * ratio of two rows can be a ratio of two phases. Here each round times `reps` calls of one
- * framework and then of the other (the order swapped every round), so both see the same phases;
- * the figure is the median over rounds of each round's ratio. Each model is first trained for
- * `steps` steps (the values its products see do not change their cost; this keeps the weights
- * those of a trained net).
+ * the benchmark's rows (`runRow`, a page each) run minutes apart, and this machine's speed moves
+ * in phases of tens of seconds (one page's `reconstruct` took about 9 ms for tens of calls, then
+ * 14, then 9 again), so a ratio of two rows can be a ratio of two phases. Here each round times
+ * `reps` calls of one framework and then of the other (the order swapped every round), so both
+ * see the same phases; the figure is the median over rounds of each round's ratio. Each model
+ * is first trained for 1 + `steps` steps and called `warm` times untimed (the values its
+ * products see do not change their cost; training keeps the weights those of a trained net).
  */
 async function interleavedInference(spec) {
   const { split, test } = await data();
