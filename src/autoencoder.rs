@@ -229,7 +229,7 @@ impl Autoencoder {
     /// Images decoded from `codes` (`[n, latent]` flattened), `[n, input]` flattened, in (0, 1).
     pub async fn decode(&self, codes: &[f32]) -> Result<Vec<f32>> {
         let latent = self.config.latent;
-        if codes.is_empty() || codes.len() % latent != 0 {
+        if codes.is_empty() || !codes.len().is_multiple_of(latent) {
             return Err(AeError::ShapeMismatch(format!(
                 "{} code values is not a whole number of codes of size {latent}",
                 codes.len()

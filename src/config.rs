@@ -364,13 +364,13 @@ impl ModelConfig {
                 format!("must be in (0, 1), got {}", self.sparsity_target),
             ));
         }
-        if let Some(s) = self.gaussian_scale {
-            if !(s.is_finite() && s > 0.0) {
-                return Err(AeError::config(
-                    "gaussianScale",
-                    format!("must be > 0, got {s}"),
-                ));
-            }
+        if let Some(s) = self.gaussian_scale
+            && !(s.is_finite() && s > 0.0)
+        {
+            return Err(AeError::config(
+                "gaussianScale",
+                format!("must be > 0, got {s}"),
+            ));
         }
         if let Some(c) = &self.corruption {
             c.validate()?;

@@ -25,7 +25,7 @@ impl Images {
         if values.is_empty() {
             return Err(AeError::InvalidData("no images were given".into()));
         }
-        if values.len() % size != 0 {
+        if !values.len().is_multiple_of(size) {
             return Err(AeError::ShapeMismatch(format!(
                 "{} values is not a whole number of {shape:?} images ({size} values each)",
                 values.len()

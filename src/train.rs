@@ -449,16 +449,16 @@ pub(crate) fn check_fit(
             model.input_shape
         )));
     }
-    if let Some(t) = targets {
-        if t.len() != inputs.len() || t.image_size() != size {
-            return Err(AeError::ShapeMismatch(format!(
-                "targets must match the inputs: {} targets of {:?} for {} inputs of {:?}",
-                t.len(),
-                t.shape(),
-                inputs.len(),
-                inputs.shape()
-            )));
-        }
+    if let Some(t) = targets
+        && (t.len() != inputs.len() || t.image_size() != size)
+    {
+        return Err(AeError::ShapeMismatch(format!(
+            "targets must match the inputs: {} targets of {:?} for {} inputs of {:?}",
+            t.len(),
+            t.shape(),
+            inputs.len(),
+            inputs.shape()
+        )));
     }
     if model.kind == Kind::Paired && targets.is_none() {
         return Err(AeError::InvalidData(

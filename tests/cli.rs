@@ -28,7 +28,7 @@ fn image_folder(dir: &Path) -> Vec<Vec<u8>> {
     std::fs::create_dir_all(dir).unwrap();
     (0..40u32)
         .map(|i| {
-            let (k, vertical, red) = (i % SIDE, (i / SIDE) % 2 == 0, i % 3 == 0);
+            let (k, vertical, red) = (i % SIDE, (i / SIDE).is_multiple_of(2), i % 3 == 0);
             let img = image::RgbaImage::from_fn(SIDE, SIDE, |x, y| {
                 let on = if vertical { x == k } else { y == k };
                 match (on, red) {

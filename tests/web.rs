@@ -17,7 +17,7 @@ const PIXELS: usize = SIDE * SIDE;
 fn bars(n: usize) -> Float32Array {
     let mut values = vec![0.0f32; n * PIXELS];
     for i in 0..n {
-        let (row, vertical) = (i % SIDE, (i / SIDE) % 2 == 0);
+        let (row, vertical) = (i % SIDE, (i / SIDE).is_multiple_of(2));
         for k in 0..SIDE {
             let p = if vertical {
                 k * SIDE + row
@@ -607,15 +607,15 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(
     let mut b = Box::pin(b);
     let (mut ra, mut rb) = (None, None);
     std::future::poll_fn(|cx| {
-        if ra.is_none() {
-            if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
-                ra = Some(v);
-            }
+        if ra.is_none()
+            && let std::task::Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            ra = Some(v);
         }
-        if rb.is_none() {
-            if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
-                rb = Some(v);
-            }
+        if rb.is_none()
+            && let std::task::Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            rb = Some(v);
         }
         if ra.is_some() && rb.is_some() {
             std::task::Poll::Ready(())

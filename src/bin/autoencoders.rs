@@ -287,14 +287,14 @@ mod cli {
             return Err("--devices must be at least 1".into());
         }
         // Said before training, not after it (when the trained weights could not be kept).
-        if let Some(folder) = args.out.parent().filter(|f| !f.as_os_str().is_empty()) {
-            if !folder.is_dir() {
-                return Err(format!(
-                    "cannot write {}: the folder {} does not exist",
-                    args.out.display(),
-                    folder.display()
-                ));
-            }
+        if let Some(folder) = args.out.parent().filter(|f| !f.as_os_str().is_empty())
+            && !folder.is_dir()
+        {
+            return Err(format!(
+                "cannot write {}: the folder {} does not exist",
+                args.out.display(),
+                folder.display()
+            ));
         }
         let device = device(args.backend)?;
         let mut model = match &args.resume {

@@ -75,8 +75,8 @@ fn plain(value: &JsValue, path: &str) -> JsResult<serde_json::Value> {
     }
     if value.is_object() && !value.is_function() {
         let prototype = Object::get_prototype_of(value);
-        let plain_object = prototype.is_null()
-            || prototype == Object::get_prototype_of(&Object::new().into()).into();
+        let plain_object =
+            prototype.is_null() || prototype == Object::get_prototype_of(&Object::new().into());
         if !plain_object {
             let name = get(value, "constructor")
                 .and_then(|c| get(&c, "name"))

@@ -5,6 +5,12 @@
 //! callers can branch on `err.code`. The core model lives in an `Rc<RefCell<Option<_>>>`: training
 //! takes it out for its duration and always puts it back, so an error, a cancel or a throwing
 //! callback never loses the weights; inference holds a shared borrow across its awaits.
+//! That is why clippy's `await_holding_refcell_ref` is allowed here: every mutable borrow is a
+//! `try_borrow_mut` that answers `BUSY` (train) or, for `dispose`, leaves the model to be freed
+//! with the object once no call holds it; except where training puts the model back, when its
+//! slot is empty and so no call holds a borrow (`model()` on an empty slot fails and drops its
+//! guard).
+#![allow(clippy::await_holding_refcell_ref)]
 
 mod convert;
 
@@ -764,24 +770,24 @@ impl JsObserver {
     }
 
     fn call(&mut self, f: Option<Function>, name: &str, event: &JsValue) -> Control {
-        if let Some(f) = f {
-            if let Err(thrown) = f.call1(&JsValue::NULL, event) {
-                // A throwing callback stops training; `train` rejects with a `CALLBACK` error
-                // whose `cause` is what was thrown. The weights so far are kept.
-                let said = get(&thrown, "message")
-                    .and_then(|m| m.as_string())
-                    .or_else(|| thrown.as_string())
-                    .unwrap_or_else(|| convert::describe(&thrown));
-                let error = js_error(
-                    "CALLBACK",
-                    &format!(
-                        "options.{name} threw, so training stopped (the weights so far are kept): {said}"
-                    ),
-                );
-                let _ = Reflect::set(&error, &"cause".into(), &thrown);
-                self.callback_error = Some(error);
-                return Control::Stop;
-            }
+        if let Some(f) = f
+            && let Err(thrown) = f.call1(&JsValue::NULL, event)
+        {
+            // A throwing callback stops training; `train` rejects with a `CALLBACK` error
+            // whose `cause` is what was thrown. The weights so far are kept.
+            let said = get(&thrown, "message")
+                .and_then(|m| m.as_string())
+                .or_else(|| thrown.as_string())
+                .unwrap_or_else(|| convert::describe(&thrown));
+            let error = js_error(
+                "CALLBACK",
+                &format!(
+                    "options.{name} threw, so training stopped (the weights so far are kept): {said}"
+                ),
+            );
+            let _ = Reflect::set(&error, &"cause".into(), &thrown);
+            self.callback_error = Some(error);
+            return Control::Stop;
         }
         if self.aborted() || self.disposed.get() {
             Control::Stop
