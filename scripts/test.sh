@@ -8,6 +8,13 @@ cd "$ROOT"
 log "formatting (cargo fmt --check)"
 cargo fmt --check
 
+# Lints, warnings as errors: the core, trainer, tests and examples natively, and the binding layer
+# for wasm (the CPU module's features: checking the WebGPU stack for wasm too would add about 2.5
+# minutes to a cold run; `cargo clippy --target wasm32-unknown-unknown --lib --tests` does it).
+log "lints (cargo clippy -D warnings, native and wasm)"
+cargo clippy --all-targets --features cli -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --tests --no-default-features -- -D warnings
+
 # The native tests, the fuzzing and the benchmark smoke run (bench.sh --smoke, below) all name
 # `--features cli`: one feature set, one native dependency build (without it, the fuzzing and the
 # benchmark rebuilt burn with other features, about 6 minutes of a cold run).
