@@ -111,7 +111,8 @@ fn box_muller_pair(u: f32, quadrant: u32, offset: f32) -> (f32, f32) {
 }
 
 /// Natural log for `x` in [2^-24, 1] (normal numbers only): Cephes' `logf`, branch-free.
-// Cephes' coefficients with the digits it publishes (each rounds to the f32 it names).
+// Cephes' coefficients, with more digits than an f32 holds so that they can be checked against
+// its source; each rounds to the f32 it names.
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
 fn ln_unit(x: f32) -> f32 {
@@ -144,7 +145,8 @@ fn ln_unit(x: f32) -> f32 {
 }
 
 /// `(sin x, cos x)` for `x` in [-pi/4, pi/4]: Cephes' `sinf` and `cosf` polynomials.
-// Cephes' coefficients with the digits it publishes (each rounds to the f32 it names).
+// Cephes' coefficients, with more digits than an f32 holds so that they can be checked against
+// its source; each rounds to the f32 it names.
 #[allow(clippy::excessive_precision)]
 #[inline(always)]
 fn sin_cos_quarter(x: f32) -> (f32, f32) {
