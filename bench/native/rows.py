@@ -1,5 +1,5 @@
-"""The native benchmark's output file: a JSON array of { name, value, unit, note } rows, shared by
-the core's (examples/bench_native.rs), PyTorch's (torch_cpu.py) and the rounds' merge (rounds.py)."""
+"""The native benchmark's output file: a JSON array of { name, value, unit, note } rows, which the
+core's example (examples/bench_native.rs) writes too; this write is torch_cpu.py's and rounds.py's."""
 import json
 
 
