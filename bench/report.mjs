@@ -117,15 +117,14 @@ function ttfr({ ttfr: t }) {
 function interleaved({ interleaved_inference: r, settings }) {
   if (!r) return '(not measured in this run)';
   if (r.error) return `**error**: ${r.error}`;
-  const nets = Object.values(r.networks);
-  const first = nets.find((n) => !n.error) ?? {};
+  const p = settings.profile.interleaved;
   return [
-    `The package (\`cpu\`, this thread) and TF.js (\`wasm\`, SIMD, 1 thread) in one page, each model trained ${1 + (settings.profile.interleaved?.steps ?? 0)} steps and called ${settings.profile.interleaved?.warm ?? 0} times untimed first; ` +
-      `${first.rounds ?? '?'} rounds, each timing ${first.reps_per_round ?? '?'} \`reconstruct\` calls of ${first.infer_batch ?? '?'} test digits ` +
+    `The package (\`cpu\`, this thread) and TF.js (\`wasm\`, SIMD, 1 thread) in one page, each model trained ${1 + p.steps} steps and called ${p.warm} times untimed first; ` +
+      `${p.rounds} rounds, each timing ${p.reps} \`reconstruct\` calls of ${settings.infer_batch} test digits ` +
       'with one framework and then with the other (the order swapped every round). The ratio is the median over rounds of ' +
       "TF.js's time ÷ the package's, so both are measured in the same phases of the machine; the rows above ran minutes apart.\n",
     table(['network', 'package ms', 'TF.js wasm ms', 'package images/s', 'TF.js images/s', 'ratio (median of rounds)', 'rounds\' ratios'],
-      nets.map((n) => n.error ? [n.label, '**error**', n.error, '', '', '', ''] : [n.label, num(n.package_infer_ms), num(n.tfjs_infer_ms),
+      Object.values(r.networks).map((n) => n.error ? [n.label, '**error**', n.error, '', '', '', ''] : [n.label, num(n.package_infer_ms), num(n.tfjs_infer_ms),
         num(n.package_images_per_s), num(n.tfjs_images_per_s), `${n.ratio.toFixed(2)}×`,
         `${Math.min(...n.round_ratios).toFixed(2)}-${Math.max(...n.round_ratios).toFixed(2)}`])),
   ].join('\n');

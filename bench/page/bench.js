@@ -179,7 +179,7 @@ async function interleavedInference(spec) {
           ratios.push(roundMs[1] / roundMs[0]); // TF.js's time / the package's: > 1 when the package is faster
         }
         networks[name] = {
-          network: name, label: NETWORKS[name].label, infer_batch: INFER_BATCH, rounds, reps_per_round: reps,
+          network: name, label: NETWORKS[name].label,
           package_infer_ms: round(median(times[0]), 3), tfjs_infer_ms: round(median(times[1]), 3),
           package_images_per_s: round(perSecond(INFER_BATCH, median(times[0])), 1),
           tfjs_images_per_s: round(perSecond(INFER_BATCH, median(times[1])), 1),
