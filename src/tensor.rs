@@ -40,6 +40,7 @@ pub(crate) fn read_f32_on_flex<const D: usize>(tensor: Tensor<D>) -> Option<Vec<
 /// lie: a contiguous tensor's buffer is read in place, however many tensors share it. Reading
 /// through `TensorData` copied a shared buffer twice (out of the tensor, then from bytes into
 /// `f32`s), which made the host Adam step slower than burn's.
+#[derive(Clone)]
 pub struct FlexValues(FlexTensor);
 
 impl FlexValues {

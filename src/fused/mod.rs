@@ -9,11 +9,17 @@
 //! - Adam's update is about a dozen tensor operations per parameter, each a pass that allocates
 //!   (burn-flex's `mul_scalar` alone was 7% of a native VAE step); `FusedAdam` makes it one pass,
 //!   with burn's state and burn's arithmetic, value for value.
+//! - A dense layer's `x W + b` under autodiff is one operation (`affine`), whose products split
+//!   their columns over the threads natively.
+//!
+//! Natively, passes over more than `RUN` values split over rayon's threads (`in_parallel`): the
+//! products run on them, and the main thread left the other core idle for everything else.
 //!
 //! Only Flex (for the loss with or without autodiff, `NoCheckpointing`, what `Device::autodiff`
 //! gives): elsewhere the caller gets `None`, or `FusedAdam` burn's `Adam`, and burn's operations
 //! run, which the tests compare with.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use burn::optim::decay::WeightDecayConfig;
@@ -28,12 +34,18 @@ use burn_flex::Flex;
 
 use crate::tensor::{FlexValues, exp_non_positive, sigmoid_given};
 
+mod affine;
+pub use affine::affine;
+
 /// Per-image binary cross-entropy with logits, summed over each row: `[batch, input]` logits
 /// and targets in [0, 1] -> `[batch]`, with `max(z, 0) - z t + ln(1 + e^-|z|)` per value. The
 /// gradient reaching `logits` is `g (sigmoid(z) - t)`; `target` gets none (it is data). `None`
 /// off the Flex backend.
 pub fn bce_with_logits_per_row(logits: &Tensor<2>, target: &Tensor<2>) -> Option<Tensor<1>> {
     let [rows, cols] = logits.dims();
+    if target.dims() != [rows, cols] {
+        return None;
+    }
     let tracked = logits.device().is_autodiff();
     // Taken before anything is computed, so that a conversion that fails costs nothing.
     let logits_node = match tracked {
@@ -148,12 +160,29 @@ impl FusedAdam {
             let step = m * combined_factor / (v.sqrt() + epsilon);
             (p - step * lr, m, v)
         };
-        let (mut new_param, mut new_1, mut new_2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let outputs = new_param.iter_mut().zip(&mut new_1).zip(&mut new_2);
-        let inputs = param.iter().zip(grad).zip(moment_1).zip(moment_2);
-        for (((out_p, out_m), out_v), (((&p, &g), &m), &v)) in outputs.zip(inputs) {
-            (*out_p, *out_m, *out_v) = update(p, g, m, v);
-        }
+        // SAFETY: the runs cover the `n` values of every output (the inputs have `n` each,
+        // checked above), and each value is written once.
+        let [new_param, new_1, new_2] = unsafe {
+            filled_by([n; 3], |[out_p, out_m, out_v]| {
+                let outputs = out_p.chunks_mut(RUN).zip(out_m.chunks_mut(RUN));
+                let inputs = param.chunks(RUN).zip(grad.chunks(RUN));
+                let moments = moment_1.chunks(RUN).zip(moment_2.chunks(RUN));
+                let runs = outputs.zip(out_v.chunks_mut(RUN)).zip(inputs.zip(moments));
+                in_parallel(
+                    runs,
+                    |(((out_p, out_m), out_v), ((param, grad), (moment_1, moment_2)))| {
+                        let outputs = out_p.iter_mut().zip(out_m).zip(out_v);
+                        let inputs = param.iter().zip(grad).zip(moment_1).zip(moment_2);
+                        for (((out_p, out_m), out_v), (((&p, &g), &m), &v)) in outputs.zip(inputs) {
+                            let (p, m, v) = update(p, g, m, v);
+                            out_p.write(p);
+                            out_m.write(m);
+                            out_v.write(v);
+                        }
+                    },
+                );
+            })
+        };
         let device = tensor.device();
         let shape = tensor.shape();
         let to_tensor = |values: Vec<f32>| {
@@ -233,25 +262,92 @@ impl Backward<Flex, 1> for BceRows {
 
 /// Row sums of `max(z, 0) - z t + ln(1 + e^-|z|)` over rows of `cols` values, and with
 /// `derivative` also `sigmoid(z) - t` for every value (else an empty vector). Written to
-/// vectorise: one `e^-|z|` serves the loss and the sigmoid.
+/// vectorise: one `e^-|z|` serves the loss and the sigmoid. `z` and `t` have the same length, a
+/// multiple of `cols`.
 fn bce_rows(z: &[f32], t: &[f32], cols: usize, derivative: bool) -> (Vec<f32>, Vec<f32>) {
+    assert_eq!(z.len(), t.len(), "logits and targets of one shape");
     let loss = |z: f32, t: f32, e: f32| z.max(0.0) - z * t + ln_1p_unit(e);
-    let mut per_value = vec![0.0f32; z.len()];
-    let mut derivatives = Vec::new();
-    if derivative {
-        derivatives = vec![0.0f32; z.len()];
-        for (((l, d), &z), &t) in per_value.iter_mut().zip(&mut derivatives).zip(z).zip(t) {
-            let e = exp_non_positive(-z.abs());
-            *l = loss(z, t, e);
-            *d = sigmoid_given(z, e) - t;
-        }
-    } else {
-        for ((l, &z), &t) in per_value.iter_mut().zip(z).zip(t) {
-            *l = loss(z, t, exp_non_positive(-z.abs()));
+    let cols = cols.max(1);
+    let run_rows = (RUN / cols).max(1);
+    let mut losses = vec![0.0f32; z.len() / cols];
+    let derivative_len = if derivative { z.len() } else { 0 };
+    // SAFETY: with `derivative`, the runs below cover `z` whole, and each row of a run writes
+    // its `cols` derivatives; without, the vector is empty.
+    let [derivatives] = unsafe {
+        filled_by([derivative_len], |[out]| {
+            let derivative_runs: Box<dyn Iterator<Item = &mut [MaybeUninit<f32>]>> =
+                match derivative {
+                    true => Box::new(out.chunks_mut(run_rows * cols)),
+                    false => Box::new(std::iter::repeat_with(<&mut [MaybeUninit<f32>]>::default)),
+                };
+            let inputs = z.chunks(run_rows * cols).zip(t.chunks(run_rows * cols));
+            let runs = losses.chunks_mut(run_rows).zip(inputs).zip(derivative_runs);
+            in_parallel(runs, |((losses, (z, t)), derivatives)| {
+                let mut per_value = vec![0.0f32; cols];
+                for (row, row_loss) in losses.iter_mut().enumerate() {
+                    let span = row * cols..(row + 1) * cols;
+                    let (z, t) = (&z[span.clone()], &t[span.clone()]);
+                    if derivatives.is_empty() {
+                        for ((l, &z), &t) in per_value.iter_mut().zip(z).zip(t) {
+                            *l = loss(z, t, exp_non_positive(-z.abs()));
+                        }
+                    } else {
+                        let values = per_value.iter_mut().zip(&mut derivatives[span]);
+                        for ((l, d), (&z, &t)) in values.zip(z.iter().zip(t)) {
+                            let e = exp_non_positive(-z.abs());
+                            *l = loss(z, t, e);
+                            d.write(sigmoid_given(z, e) - t);
+                        }
+                    }
+                    *row_loss = sum(&per_value);
+                }
+            });
+        })
+    };
+    (losses, derivatives)
+}
+
+/// Values per run of a pass that `in_parallel` may give to another thread: a few hundred
+/// microseconds of work, so that waking a thread (tens of microseconds) pays.
+const RUN: usize = 1 << 15;
+
+/// Runs `work` on every run: natively on rayon's threads (the pool Flex's products use) when
+/// there are several, one after the other on wasm (no threads there).
+fn in_parallel<T: Send>(runs: impl Iterator<Item = T>, work: impl Fn(T) + Sync + Send) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::iter::{IntoParallelIterator, ParallelIterator};
+        let runs: Vec<T> = runs.collect();
+        match runs.len() {
+            0 | 1 => runs.into_iter().for_each(work),
+            _ => runs.into_par_iter().for_each(work),
         }
     }
-    let losses = per_value.chunks_exact(cols).map(sum).collect();
-    (losses, derivatives)
+    #[cfg(target_arch = "wasm32")]
+    runs.for_each(work);
+}
+
+/// `K` vectors of `lens[k]` values, written by `fill` without zeroing them first (zeroing an
+/// Adam step's outputs was 3% of a native VAE step).
+///
+/// # Safety
+/// `fill` must write every value of every slice it is given.
+unsafe fn filled_by<const K: usize>(
+    lens: [usize; K],
+    fill: impl FnOnce([&mut [MaybeUninit<f32>]; K]),
+) -> [Vec<f32>; K] {
+    let mut vectors = lens.map(Vec::<f32>::with_capacity);
+    let mut lens_left = lens.iter();
+    fill(vectors.each_mut().map(|v| {
+        let len = *lens_left.next().expect("one length per vector");
+        &mut v.spare_capacity_mut()[..len]
+    }));
+    for (vector, len) in vectors.iter_mut().zip(lens) {
+        // SAFETY: the capacity is at least `len` (`with_capacity`), and the caller's `fill`
+        // wrote the first `len` values.
+        unsafe { vector.set_len(len) };
+    }
+    vectors
 }
 
 /// ln(1 + e) for e in [0, 1]: 2 atanh(s) with s = e / (2 + e) <= 1/3, by its series to s^17
@@ -309,11 +405,17 @@ mod tests {
     }
 
     /// Logits from -100 to 100 (both tails of the stable form) and soft targets, as a batch of
-    /// 5 rows of 37: the fused losses and the gradient reaching the logits (with a different
-    /// weight per row, as a mean or an ELBO gives) are burn's.
+    /// 5 rows of 37, and of 100 MNIST-sized rows (three runs of rows, natively on two
+    /// threads): the fused losses and the gradient reaching the logits (with a different weight
+    /// per row, as a mean or an ELBO gives) are burn's.
     #[test]
     fn fused_bce_gives_burns_losses_and_gradients() {
-        let (rows, cols) = (5, 37);
+        for (rows, cols) in [(5, 37), (100, 784)] {
+            bce_matches_burn(rows, cols);
+        }
+    }
+
+    fn bce_matches_burn(rows: usize, cols: usize) {
         let mut rng = SeededRng::new(8);
         let z: Vec<f32> = (0..rows * cols)
             .map(|i| match i % 5 {
@@ -322,7 +424,7 @@ mod tests {
             })
             .collect();
         let t: Vec<f32> = (0..rows * cols).map(|_| rng.uniform(0.0, 1.0)).collect();
-        let weights: Vec<f32> = (1..=rows).map(|r| r as f32).collect();
+        let weights: Vec<f32> = (0..rows).map(|r| (r % 5 + 1) as f32).collect();
         let device = Device::flex().autodiff();
         let run = |fused: bool| {
             let logits = matrix(z.clone(), rows, cols, &device).require_grad();
@@ -417,6 +519,41 @@ mod tests {
             let stepped = fused.host_step(1e-3, &weight, &weight.clone().ones_like(), None);
             assert!(stepped.is_some(), "a Flex parameter takes the host step");
         }
+    }
+
+    /// A parameter of 90,000 values (three runs, natively on two threads), three steps with
+    /// weight decay: burn's `Adam` and the fused step give the same values to the last bit.
+    #[test]
+    fn fused_adam_steps_a_large_parameter_as_burn_does() {
+        let device = Device::flex();
+        let (rows, cols) = (300, 300);
+        let mut rng = SeededRng::new(4);
+        let mut draw = |len: usize| (0..len).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<_>>();
+        let start = matrix(draw(rows * cols), rows, cols, &device);
+        let grads: Vec<_> = (0..3)
+            .map(|_| matrix(draw(rows * cols), rows, cols, &device))
+            .collect();
+        let burns = AdamConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(Some(WeightDecayConfig { penalty: 0.05 }))
+            .build();
+        let fused = FusedAdam::new(0.9, 0.999, 1e-8, Some(0.05));
+        let (mut by_burn, mut burn_state) = (start.clone(), None);
+        let (mut by_us, mut our_state) = (start, None);
+        for grad in grads {
+            (by_burn, burn_state) =
+                Optimizer::step(&burns, 1e-2, by_burn, grad.clone(), burn_state);
+            let (tensor, state) = fused
+                .host_step(1e-2, &by_us, &grad, our_state.as_ref())
+                .expect("a Flex parameter takes the host step");
+            (by_us, our_state) = (tensor, Some(state));
+        }
+        assert_eq!(values(by_us), values(by_burn));
+        let (ours, burns) = (our_state.expect("state"), burn_state.expect("state"));
+        assert_eq!(
+            values(ours.momentum.moment_2),
+            values(burns.momentum.moment_2)
+        );
     }
 
     #[test]
