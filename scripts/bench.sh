@@ -20,14 +20,20 @@ else
     log "installing PyTorch (CPU use only) for the reference rows"
     python3 -m pip install --quiet torch numpy
   fi
-  # Alternating rounds, one run of each framework per round, merged into medians
-  # (bench/native/rounds.py says why).
+  # Alternating rounds, one run of each framework per round, the order swapped every round (the
+  # machine's speed drifts within a round too), merged into medians (bench/native/rounds.py).
   cargo build --quiet --release --example bench_native
   rounds_dir=$(mktemp -d)
-  for round in 1 2 3; do
-    log "native round $round of 3: the core on Flex, then PyTorch CPU with 2 threads"
-    "$CARGO_TARGET_DIR/release/examples/bench_native" --runs 1 --out "$rounds_dir/core-$round.json"
-    python3 bench/native/torch_cpu.py --threads 2 --runs 1 --out "$rounds_dir/torch-$round.json"
+  core_run() { "$CARGO_TARGET_DIR/release/examples/bench_native" --runs 1 --out "$rounds_dir/core-$1.json"; }
+  torch_run() { python3 bench/native/torch_cpu.py --threads 2 --runs 1 --out "$rounds_dir/torch-$1.json"; }
+  for round in 1 2 3 4; do
+    if (( round % 2 )); then
+      log "native round $round of 4: the core on Flex, then PyTorch CPU with 2 threads"
+      core_run "$round"; torch_run "$round"
+    else
+      log "native round $round of 4: PyTorch CPU with 2 threads, then the core on Flex"
+      torch_run "$round"; core_run "$round"
+    fi
   done
   python3 bench/native/rounds.py "$rounds_dir"/*.json --out reports/bench-native.json
   rm -rf "$rounds_dir"

@@ -4,7 +4,10 @@ the rounds.
 This machine's speed moves in phases of minutes (a run of the same binary took 7,500 samples/s in
 one phase and 15,800 in another), so the core and PyTorch are measured in alternating rounds, one
 run each per round, instead of all of one and then all of the other, which made their ratio swing
-with the phase each fell in. scripts/bench.sh runs the rounds and calls this.
+with the phase each fell in. The order within a round is swapped every round: in one run of three
+rounds, all core first, the machine sped up within each round, so PyTorch, always second, ran in
+the faster part of every round. With an even number of rounds each framework goes first as often.
+scripts/bench.sh runs the rounds and calls this.
 
 Usage: python3 bench/native/rounds.py ROUND.json [ROUND.json ...] [--out reports/bench-native.json]
 (each ROUND.json an array of { name, value, unit, note } from one run of bench_native or torch_cpu.py)
@@ -25,9 +28,9 @@ def merged(rounds):
     out = []
     for name, rows in by_name.items():
         n = len(rows)
-        value = statistics.median_low([r["value"] for r in rows])
+        value = statistics.median([r["value"] for r in rows])
         # "1 runs x 3 epochs" -> what the median is over
-        note = re.sub(r"\b1 runs? x", f"median of {n} runs, in rounds alternating with the other framework's, each", rows[0].get("note", ""))
+        note = re.sub(r"\b1 runs? x", f"median of {n} runs, in rounds alternating with the other framework's (the order swapped every round), each", rows[0].get("note", ""))
         if n > 1 and note == rows[0].get("note", ""):
             note = f"{note}; median of {n} rounds" if note else f"median of {n} rounds"
         out.append({**rows[0], "value": value, "note": note, "rounds": [r["value"] for r in rows]})
