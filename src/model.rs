@@ -157,8 +157,8 @@ pub struct HostWeights {
 
 /// `layer`'s affine map `x @ W + b`, `[batch, in] -> [batch, out]`: by the host kernel when the
 /// net carries packed weights (`packed`), the batch has `HOST_MIN_ROWS` rows or more, records no
-/// gradient (not autodiff) and can be read at once (Flex); natively under autodiff on Flex
-/// (training) by `fused::affine`; on WebGPU by this crate's kernels (`device_matmul`); else by
+/// gradient (not autodiff) and can be read at once (Flex); under autodiff on Flex (training) by
+/// `fused::affine`; on WebGPU by this crate's kernels (`device_matmul`); else by
 /// burn.
 fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor<2> {
     let [rows, _] = x.dims();
@@ -171,9 +171,8 @@ fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor
         let [_, n] = layer.weight.dims();
         return matrix(packed.affine(values.as_slice()), rows, n, &device); // [rows, n]
     }
-    // Training natively on the CPU: one operation whose products split over the threads
+    // Training on the CPU: one operation whose products split over the threads natively
     // (src/fused/affine.rs).
-    #[cfg(not(target_arch = "wasm32"))]
     if device.is_autodiff()
         && let Some(bias) = &layer.bias
         && let Some(output) = crate::fused::affine(&x, &layer.weight.val(), &bias.val())

@@ -1,6 +1,6 @@
 //! A dense layer's affine map `x W + b` on the CPU backend (Flex) under autodiff, as one
 //! operation with its own backward pass, whose three products split their output columns over
-//! rayon's threads natively.
+//! rayon's threads natively (one band on wasm, which has no threads here).
 //!
 //! Why: burn's `Linear` is a product, a broadcast and an addition, and burn-flex hands each
 //! product to the gemm crate with gemm's own threading. Natively on this 2-core machine that
@@ -11,7 +11,8 @@
 //! also zeroed and then copied once more to realign it (`FlexTensor::empty`), and the bias added
 //! in a pass of its own. Here each product is cut into one band of output columns per thread,
 //! each band a single-threaded gemm call into the output in place, and the bias is the
-//! output's starting value.
+//! output's starting value. In the browser's CPU module (one band) a training step of the DAE
+//! took about a fifth less and the VAE's about the same (alternating pages, 2026-11-29).
 
 use std::ops::Range;
 
