@@ -129,7 +129,7 @@ impl Backward<Flex, 3> for AffineBackward {
         let grad = Strided::row_major(grad.as_slice(), rows, n);
         if let Some(parent) = bias_parent {
             let mut sums = vec![0.0f32; n]; // [n]: the gradient's column sums
-            for row in grad.values.chunks_exact(n) {
+            for row in grad.values.chunks_exact(n.max(1)) {
                 for (sum, g) in sums.iter_mut().zip(row) {
                     *sum += g;
                 }
