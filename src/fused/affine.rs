@@ -16,15 +16,15 @@
 
 use std::ops::Range;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Tensor;
 use burn_autodiff::Autodiff;
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
-use burn_flex::{Flex, FlexTensor};
+use burn_flex::Flex;
 
-use super::in_parallel;
+use super::{flex_tensor, in_parallel};
 use crate::tensor::FlexValues;
 
 /// `x W + b`: `[rows, k]` by `[k, n]` plus `[n]` -> `[rows, n]`, tracked by burn's autodiff, on
@@ -151,13 +151,6 @@ impl Backward<Flex, 3> for AffineBackward {
             grads.register::<Flex>(parent.id, flex_tensor(x_grad, [rows, k]));
         }
     }
-}
-
-/// Values of `shape` as a Flex tensor, moved, not copied.
-fn flex_tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    Tensor::<D>::from_data(TensorData::new(values, shape), &Device::flex())
-        .try_into_primitive::<Flex>()
-        .expect("a Flex tensor")
 }
 
 /// A matrix read in place: entry `(r, c)` is `values[r * row_stride + c * col_stride]`.
@@ -290,6 +283,7 @@ mod tests {
     use crate::tensor::{matrix, read_f32_on_flex};
     use burn::module::Param;
     use burn::nn::Linear;
+    use burn::tensor::{Device, TensorData};
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         read_f32_on_flex(t).expect("a Flex tensor")

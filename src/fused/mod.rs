@@ -30,7 +30,7 @@ use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind, unary};
-use burn_flex::Flex;
+use burn_flex::{Flex, FlexTensor};
 
 use crate::tensor::{FlexValues, exp_non_positive, sigmoid_given};
 
@@ -54,11 +54,10 @@ pub fn bce_with_logits_per_row(logits: &Tensor<2>, target: &Tensor<2>) -> Option
     };
     let (z, t) = (FlexValues::of(logits)?, FlexValues::of(target)?);
     let (losses, derivative) = bce_rows(z.as_slice(), t.as_slice(), cols, tracked);
-    let losses = Tensor::<1>::from_data(TensorData::new(losses, [rows]), &Device::flex());
+    let losses = flex_tensor(losses, [rows]);
     let Some(logits_node) = logits_node else {
-        return Some(losses);
+        return Some(Tensor::from_primitive::<Flex>(losses));
     };
-    let losses = losses.try_into_primitive::<Flex>().ok()?;
     let output = match BceRows
         .prepare::<NoCheckpointing>([logits_node.node()])
         .compute_bound()
@@ -258,11 +257,15 @@ impl Backward<Flex, 1> for BceRows {
             for (row, g) in values.chunks_exact(cols).zip(grad) {
                 out.extend(row.iter().map(|d| d * g));
             }
-            Tensor::<2>::from_data(TensorData::new(out, [rows, cols]), &Device::flex())
-                .try_into_primitive::<Flex>()
-                .expect("a Flex tensor")
+            flex_tensor(out, [rows, cols])
         });
     }
+}
+
+/// Values of `shape` as a Flex primitive (what burn's autodiff registers and returns on Flex),
+/// moved, not copied.
+fn flex_tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
 }
 
 /// Row sums of `max(z, 0) - z t + ln(1 + e^-|z|)` over rows of `cols` values, and with
