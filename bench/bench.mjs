@@ -108,13 +108,30 @@ function errorRow(spec, network, message) {
   return { id: spec.id, network, network_label: NETWORKS[network].label, framework: spec.framework, api: spec.api ?? null, backend: spec.backend, error: message };
 }
 
+/**
+ * `measure(page, errors)` in a fresh bench page, ready, closed afterwards; if it throws, what
+ * `failed` makes of the error's message joined with the page's own errors.
+ */
+async function inBenchPage(context, base, measure, failed) {
+  const { page, errors } = await openBenchPage(context, base);
+  try {
+    await waitForBench(page);
+    return await measure(page, errors);
+  } catch (error) {
+    return failed([error.message, ...errors].join(' | '));
+  } finally {
+    await page.close();
+  }
+}
+
+/** The first ten of a page's errors, or nothing. */
+const firstPageErrors = (errors) => (errors.length ? errors.slice(0, 10) : undefined);
+
 /** One row of the table: a fresh page, the networks of its pace, one flat record per network. */
 async function runRow(context, base, spec, profile) {
   const { networks = Object.keys(NETWORKS), ...steps } = profile[spec.pace];
   const settings = { ...steps, trainImages: profile.trainImages };
-  const { page, errors } = await openBenchPage(context, base);
-  try {
-    await waitForBench(page);
+  return inBenchPage(context, base, async (page, errors) => {
     const result = await withTimeout(
       page.evaluate((s) => window.bench.runRow(s), { ...spec, networks, settings, tfjsScript: `/${TFJS_BUNDLE}` }),
       profile.rowTimeoutS, `row ${spec.id}`,
@@ -122,14 +139,9 @@ async function runRow(context, base, spec, profile) {
     return Object.values(result.networks).map(({ network, label, ...figures }) => ({
       id: spec.id, network, network_label: label, framework: spec.framework, framework_version: result.engine.version,
       api: spec.api ?? null, backend: spec.backend, engine: result.engine, ...figures,
-      page_errors: errors.length ? errors.slice(0, 10) : undefined,
+      page_errors: firstPageErrors(errors),
     }));
-  } catch (error) {
-    const message = [error.message, ...errors].join(' | ');
-    return networks.map((network) => errorRow(spec, network, message));
-  } finally {
-    await page.close();
-  }
+  }, (message) => networks.map((network) => errorRow(spec, network, message)));
 }
 
 /** Cold page loads: a new browser context each (empty HTTP cache, no compiled-wasm cache). */
@@ -168,25 +180,17 @@ async function measureTtfr(browser, base, loads) {
 
 /** CPU inference of the package and TF.js wasm, alternated in one page: one record per network. */
 async function measureInterleaved(context, base, profile) {
-  const { page, errors } = await openBenchPage(context, base);
-  try {
-    await waitForBench(page);
-    const spec = { networks: Object.keys(NETWORKS), settings: { ...profile.interleaved, trainImages: profile.trainImages }, tfjsScript: `/${TFJS_BUNDLE}` };
+  const spec = { networks: Object.keys(NETWORKS), settings: { ...profile.interleaved, trainImages: profile.trainImages }, tfjsScript: `/${TFJS_BUNDLE}` };
+  return inBenchPage(context, base, async (page, errors) => {
     const result = await withTimeout(page.evaluate((s) => window.bench.interleavedInference(s), spec), profile.rowTimeoutS, 'interleaved inference');
     return { what: 'reconstruct of the test batch: package cpu (this thread) and TF.js wasm (1 thread), alternated in rounds',
-      engines: result.engines, networks: result.networks, page_errors: errors.length ? errors.slice(0, 10) : undefined };
-  } catch (error) {
-    return { error: [error.message, ...errors].join(' | ') };
-  } finally {
-    await page.close();
-  }
+      engines: result.engines, networks: result.networks, page_errors: firstPageErrors(errors) };
+  }, (message) => ({ error: message }));
 }
 
 /** The package's memory (wasm linear memory and JS heap) through a long CPU training of the VAE. */
 async function measureMemory(context, base, steps, timeoutS) {
-  const { page, errors } = await openBenchPage(context, base);
-  try {
-    await waitForBench(page);
+  return inBenchPage(context, base, async (page, errors) => {
     const cdp = await context.newCDPSession(page);
     // After a full GC, so the heap figure is what is live, not what is waiting to be collected.
     const jsHeap = async () => {
@@ -204,11 +208,7 @@ async function measureMemory(context, base, steps, timeoutS) {
     await record(() => window.bench.memory.create());
     for (const total of steps) await record((n) => window.bench.memory.trainTo(n), total);
     return { network: 'vae', backend: 'cpu', api: 'Autoencoder', phases, page_errors: errors.length ? errors : undefined };
-  } catch (error) {
-    return { network: 'vae', backend: 'cpu', error: [error.message, ...errors].join(' | ') };
-  } finally {
-    await page.close();
-  }
+  }, (message) => ({ network: 'vae', backend: 'cpu', error: message }));
 }
 
 async function browserContext(browser, base) {
