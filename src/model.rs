@@ -157,9 +157,8 @@ pub struct HostWeights {
 
 /// `layer`'s affine map `x @ W + b`, `[batch, in] -> [batch, out]`: by the host kernel when the
 /// net carries packed weights (`packed`), the batch has `HOST_MIN_ROWS` rows or more, records no
-/// gradient (not autodiff) and can be read at once (Flex); under autodiff on Flex (training) by
-/// `fused::affine`; on WebGPU by this crate's kernels (`device_matmul`); else by
-/// burn.
+/// gradient (not autodiff) and can be read at once (Flex); on WebGPU by this crate's kernels
+/// (`device_matmul`); under autodiff on Flex (training) by `fused::affine`; else by burn.
 fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor<2> {
     let [rows, _] = x.dims();
     let device = x.device();
@@ -171,14 +170,6 @@ fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor
         let [_, n] = layer.weight.dims();
         return matrix(packed.affine(values.as_slice()), rows, n, &device); // [rows, n]
     }
-    // Training on the CPU: one operation whose products split over the threads natively
-    // (src/fused/affine.rs).
-    if device.is_autodiff()
-        && let Some(bias) = &layer.bias
-        && let Some(output) = crate::fused::affine(&x, &layer.weight.val(), &bias.val())
-    {
-        return output; // [rows, n]
-    }
     // On WebGPU, the product by this crate's kernels (burn's ran at a tenth of their speed on a
     // software adapter: src/device_matmul.rs).
     #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
@@ -187,6 +178,14 @@ fn affine(layer: &Linear, packed: Option<&PackedAffine>, x: Tensor<2>) -> Tensor
             Some(bias) => product + bias.val().unsqueeze_dim(0), // [rows, n]
             None => product,
         };
+    }
+    // Training on the CPU (after WebGPU, whose steps need not try it): one operation whose
+    // products split over the threads natively (src/fused/affine.rs).
+    if device.is_autodiff()
+        && let Some(bias) = &layer.bias
+        && let Some(output) = crate::fused::affine(&x, &layer.weight.val(), &bias.val())
+    {
+        return output; // [rows, n]
     }
     layer.forward(x)
 }
